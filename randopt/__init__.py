@@ -1,0 +1,11 @@
+"""randopt: randomized numerical linear algebra and sub-sampled second-order optimization.
+
+Importing randopt compiles nothing: Numba kernels compile (or load from their
+on-disk cache) on first use.
+"""
+
+from . import sketch
+
+__version__ = "0.1.0"
+
+__all__ = ["sketch", "__version__"]

@@ -1,0 +1,225 @@
+"""Row sampling with importance weights.
+
+Every sub-sample in randopt is drawn here. A draw returns ``(indices,
+weights)`` such that ``sum(weights * f[indices])`` is an unbiased estimator of
+``sum(f)`` for any vector ``f``: the Horvitz-Thompson weights ``1 / (s p_i)``
+with replacement, ``1 / pi_i`` for Poisson sampling without replacement.
+
+References
+----------
+.. [1] P. Drineas, R. Kannan and M. W. Mahoney, "Fast Monte Carlo algorithms for
+       matrices I: approximating matrix multiplication", SIAM J. Comput. 36 (2006).
+.. [2] M. W. Mahoney, "Randomized algorithms for matrices and data",
+       Found. Trends Mach. Learn. 3 (2011).
+.. [3] D. G. Horvitz and D. J. Thompson, "A generalization of sampling without
+       replacement from a finite universe", J. Amer. Statist. Assoc. 47 (1952).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import (
+    check_matrix,
+    check_positive_int,
+    check_probabilities,
+    check_random_state,
+    check_sample_size,
+)
+
+__all__ = [
+    "Sample",
+    "sample_rows",
+    "uniform_probabilities",
+    "row_norm_probabilities",
+    "leverage_probabilities",
+    "uniform_sample",
+    "row_norm_sample",
+    "leverage_sample",
+    "inclusion_probabilities",
+]
+
+
+class Sample(NamedTuple):
+    """Sampled row indices (sorted) and their importance weights.
+
+    ``sum(weights * f[indices])`` estimates ``sum(f)`` without bias; divide the
+    weights by ``n`` to estimate a mean.
+    """
+
+    indices: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.indices.shape[0])
+
+
+def inclusion_probabilities(probabilities: np.ndarray, expected_size: float) -> np.ndarray:
+    """Poisson-sampling inclusion probabilities ``pi_i = min(1, c p_i)``.
+
+    ``c`` is chosen so that ``sum(pi) == expected_size``: rows whose scaled
+    probability would exceed one are capped and the rest rescaled, repeatedly
+    (at most as many rounds as there are capped rows, typically two or three).
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    n_pos = int(np.count_nonzero(p))
+    if expected_size > n_pos:
+        raise ValueError(
+            f"expected sample size {expected_size} exceeds the {n_pos} rows with non-zero probability"
+        )
+    pi = np.zeros_like(p)
+    capped = np.zeros(p.shape, dtype=bool)
+    budget = float(expected_size)
+    while True:
+        free = ~capped
+        mass = p[free].sum()
+        if mass <= 0:
+            break
+        scaled = p * (budget / mass)
+        over = free & (scaled >= 1.0)
+        if not over.any():
+            pi[free] = scaled[free]
+            break
+        capped |= over
+        pi[over] = 1.0
+        budget = expected_size - capped.sum()
+        if budget <= 0:
+            break
+    return pi
+
+
+def sample_rows(
+    probabilities: Any,
+    size: int,
+    *,
+    replace: bool = True,
+    random_state: Any = None,
+) -> Sample:
+    """Draw rows with the given probabilities and return importance weights.
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n,)
+        Non-negative, summing to one.
+    size : int
+        With replacement, the number of draws. Without replacement, the
+        *expected* number of distinct rows (Poisson sampling).
+    replace : bool, default=True
+        ``True``: ``size`` i.i.d. draws, weight ``1 / (size * p_i)`` per draw
+        (a row drawn twice appears twice). ``False``: each row is kept
+        independently with probability ``pi_i = min(1, c p_i)``, ``sum(pi) =
+        size``, weight ``1 / pi_i`` (Bernoulli sampling when ``p`` is uniform).
+        Rows with ``pi_i = 1`` are always kept with weight one.
+    random_state : None, int, Generator or RandomState
+        Seed or generator; a fixed seed gives the same sample.
+
+    Returns
+    -------
+    Sample
+        ``(indices, weights)``, indices sorted ascending (for cache-friendly
+        gathers), so that ``sum(weights * f[indices])`` is an unbiased
+        estimator of ``sum(f)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import sample_rows
+    >>> f = np.arange(10.0)
+    >>> idx, w = sample_rows(np.full(10, 0.1), 4, random_state=0)
+    >>> idx.shape, w.shape
+    ((4,), (4,))
+    """
+    p = check_probabilities(probabilities)
+    n = p.shape[0]
+    rng = check_random_state(random_state)
+    if replace:
+        s = check_positive_int(size, "size")
+        cdf = np.cumsum(p)
+        # side="right" never returns a row of zero probability (an empty cdf step).
+        idx = np.searchsorted(cdf, rng.random(s) * cdf[-1], side="right")
+        np.minimum(idx, n - 1, out=idx)
+        idx.sort()
+        return Sample(idx.astype(np.int64, copy=False), 1.0 / (s * p[idx]))
+    s = check_positive_int(size, "size")
+    if s > n:
+        raise ValueError(f"size must be at most n={n} without replacement, got {s}")
+    pi = inclusion_probabilities(p, s)
+    keep = np.flatnonzero(rng.random(n) < pi)
+    return Sample(keep.astype(np.int64, copy=False), 1.0 / pi[keep])
+
+
+def uniform_probabilities(n: int) -> np.ndarray:
+    """The uniform distribution on ``n`` rows."""
+    n = check_positive_int(n, "n")
+    return np.full(n, 1.0 / n)
+
+
+def _row_norms_squared(A: Any) -> np.ndarray:
+    if sp.issparse(A):
+        A2 = A.multiply(A) if A.format == "csr" else A.tocsr().multiply(A.tocsr())
+        return np.asarray(A2.sum(axis=1), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->i", A, A, dtype=np.float64)
+
+
+def row_norm_probabilities(A: Any) -> np.ndarray:
+    """``p_i = ||a_i||^2 / ||A||_F^2`` (length-squared sampling, [1]_)."""
+    A = check_matrix(A, "A")
+    r = _row_norms_squared(A)
+    total = r.sum()
+    if total == 0:
+        raise ValueError("A is all zeros; row-norm probabilities are undefined")
+    return r / total
+
+
+def leverage_probabilities(A: Any, *, method: str = "exact", random_state: Any = None) -> np.ndarray:
+    """``p_i = l_i / sum(l)`` from :func:`randopt.sketch.leverage_scores`."""
+    from .leverage import leverage_scores
+
+    scores = leverage_scores(A, method=method, random_state=random_state)
+    return scores / scores.sum()
+
+
+def uniform_sample(
+    n: int, size: Any, *, replace: bool = False, random_state: Any = None
+) -> Sample:
+    """Uniform sample of ``size`` rows (an int count or a fraction of ``n``).
+
+    Without replacement this is simple random sampling of exactly ``size``
+    rows, weight ``n / size`` each: the usual "mini-batch average".
+    """
+    n = check_positive_int(n, "n")
+    s = check_sample_size(size, n, "size")
+    rng = check_random_state(random_state)
+    if replace:
+        idx = np.sort(rng.integers(0, n, size=s))
+    else:
+        idx = np.sort(rng.choice(n, size=s, replace=False))
+    return Sample(idx.astype(np.int64, copy=False), np.full(s, n / s))
+
+
+def row_norm_sample(
+    A: Any, size: Any, *, replace: bool = True, random_state: Any = None
+) -> Sample:
+    """Row-norm-squared sampling of ``A`` (``size``: count or fraction of rows)."""
+    p = row_norm_probabilities(A)
+    s = check_sample_size(size, p.shape[0], "size")
+    return sample_rows(p, s, replace=replace, random_state=random_state)
+
+
+def leverage_sample(
+    A: Any,
+    size: Any,
+    *,
+    replace: bool = True,
+    method: str = "exact",
+    random_state: Any = None,
+) -> Sample:
+    """Leverage-score sampling of the rows of ``A`` (``size``: count or fraction)."""
+    rng = check_random_state(random_state)
+    p = leverage_probabilities(A, method=method, random_state=rng)
+    s = check_sample_size(size, p.shape[0], "size")
+    return sample_rows(p, s, replace=replace, random_state=rng)
