@@ -5,7 +5,8 @@ on-disk cache) on first use.
 """
 
 from . import sketch
+from .sketch import lstsq
 
 __version__ = "0.1.0"
 
-__all__ = ["sketch", "__version__"]
+__all__ = ["lstsq", "sketch", "__version__"]

@@ -57,7 +57,9 @@ def is_operator(A: Any) -> bool:
 
 def _check_dtype(dtype: np.dtype, name: str) -> np.dtype:
     if np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(f"{name} has complex dtype {dtype}; only real float32/float64 is supported")
+        raise TypeError(
+            f"{name} has complex dtype {dtype}; only real float32/float64 is supported"
+        )
     if dtype == np.float32 or dtype == np.float64:
         return dtype
     if np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.bool_):
@@ -87,25 +89,33 @@ def check_matrix(
         raise TypeError(f"{name} is None; pass a 2-D array, sparse matrix or LinearOperator")
     if is_operator(A):
         if not accept_operator:
-            raise TypeError(f"{name} must be an explicit (dense or sparse) matrix, not a LinearOperator")
+            raise TypeError(
+                f"{name} must be an explicit (dense or sparse) matrix, not a LinearOperator"
+            )
         if len(A.shape) != 2 or min(A.shape) == 0:
             raise ValueError(f"{name} has shape {A.shape}; expected a non-empty 2-D operator")
         _check_dtype(np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64), name)
         return A
     if sp.issparse(A):
         if not accept_sparse:
-            raise TypeError(f"{name} is a sparse matrix; pass a dense array (e.g. {name}.toarray())")
+            raise TypeError(
+                f"{name} is a sparse matrix; pass a dense array (e.g. {name}.toarray())"
+            )
         if A.ndim != 2:
             raise ValueError(f"{name} must be 2-D, got {A.ndim}-D sparse input")
         if min(A.shape) == 0:
-            raise ValueError(f"{name} is empty (shape {A.shape}); it needs at least one row and column")
+            raise ValueError(
+                f"{name} is empty (shape {A.shape}); it needs at least one row and column"
+            )
         want = np.dtype(dtype) if dtype is not None else _check_dtype(A.dtype, name)
         if A.format not in ("csr", "csc"):
             A = A.tocsr()
         if A.dtype != want:
             A = A.astype(want)
         if check_finite and A.nnz and not np.isfinite(A.data).all():
-            raise ValueError(f"{name} contains NaN or infinity; remove or impute those entries first")
+            raise ValueError(
+                f"{name} contains NaN or infinity; remove or impute those entries first"
+            )
         # The sparse-array API (csr_array) and csr_matrix share the methods used here.
         return A
     if not hasattr(A, "__array__") and not isinstance(A, (list, tuple)):
@@ -117,7 +127,9 @@ def check_matrix(
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got an array of shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one row and column")
+        raise ValueError(
+            f"{name} is empty (shape {arr.shape}); it needs at least one row and column"
+        )
     if arr.dtype != want:
         arr = arr.astype(want, order="K")
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):

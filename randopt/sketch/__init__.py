@@ -23,3 +23,28 @@ __all__ = [
     "uniform_probabilities",
     "uniform_sample",
 ]
+
+from .operators import (  # noqa: E402
+    BLOCK_ROWS,
+    SketchOperator,
+    countsketch,
+    gaussian,
+    make_sketch,
+    sparse_sign,
+    srht,
+)
+
+__all__ += [
+    "BLOCK_ROWS",
+    "SketchOperator",
+    "countsketch",
+    "gaussian",
+    "make_sketch",
+    "sparse_sign",
+    "srht",
+]
+
+from .leverage import leverage_scores, numerical_rank  # noqa: E402
+from .lstsq import LstsqResult, auto_sketch, lstsq  # noqa: E402
+
+__all__ += ["leverage_scores", "numerical_rank", "LstsqResult", "auto_sketch", "lstsq"]

@@ -175,7 +175,9 @@ def row_norm_probabilities(A: Any) -> np.ndarray:
     return r / total
 
 
-def leverage_probabilities(A: Any, *, method: str = "exact", random_state: Any = None) -> np.ndarray:
+def leverage_probabilities(
+    A: Any, *, method: str = "exact", random_state: Any = None
+) -> np.ndarray:
     """``p_i = l_i / sum(l)`` from :func:`randopt.sketch.leverage_scores`."""
     from .leverage import leverage_scores
 
