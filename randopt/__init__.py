@@ -4,9 +4,9 @@ Importing randopt compiles nothing: Numba kernels compile (or load from their
 on-disk cache) on first use.
 """
 
-from . import sketch
+from . import datasets, sketch
 from .sketch import lstsq
 
 __version__ = "0.1.0"
 
-__all__ = ["lstsq", "sketch", "__version__"]
+__all__ = ["datasets", "lstsq", "sketch", "__version__"]

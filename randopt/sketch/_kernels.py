@@ -158,7 +158,7 @@ def _embed_csc(indptr, indices, data, rows, vals, m):
 
 
 def sparse_embed(A, rows, vals, m):
-    """``S @ A`` for S with ``rows.shape[1]`` non-zeros per column: ``S[rows[i, t], i] = vals[i, t]``.
+    """``S @ A`` for a sparse S given by columns: ``S[rows[i, t], i] = vals[i, t]``.
 
     ``A`` is a 2-D C- or F-ordered ndarray or a CSR/CSC matrix; the result is a
     dense (m, d) array of A's dtype.

@@ -480,7 +480,7 @@ _FACTORIES = {
 def make_sketch(
     kind: str, sketch_size: int, n_rows: int, *, random_state: Any = None, **kwargs
 ) -> SketchOperator:
-    """Build a sketch by name: ``"gaussian"``, ``"srht"``, ``"countsketch"`` or ``"sparse_sign"``."""
+    """Build a sketch by name: gaussian, srht, countsketch or sparse_sign."""
     try:
         factory = _FACTORIES[kind]
     except (KeyError, TypeError):

@@ -69,7 +69,8 @@ def inclusion_probabilities(probabilities: np.ndarray, expected_size: float) -> 
     n_pos = int(np.count_nonzero(p))
     if expected_size > n_pos:
         raise ValueError(
-            f"expected sample size {expected_size} exceeds the {n_pos} rows with non-zero probability"
+            f"expected sample size {expected_size} exceeds the {n_pos} rows "
+            "with non-zero probability"
         )
     pi = np.zeros_like(p)
     capped = np.zeros(p.shape, dtype=bool)
