@@ -26,6 +26,6 @@ def ijcnn1_path() -> Path:
     home = data_home()
     if home is None or not (home / "ijcnn1.bz2").is_file():
         if os.environ.get("CI"):
-            pytest.fail("CI must set RANDOPT_DATA to a folder holding ijcnn1.bz2 (../shared/datasets)")
+            pytest.fail("CI must set RANDOPT_DATA to ../shared/datasets (it holds ijcnn1.bz2)")
         pytest.skip("set RANDOPT_DATA to a folder holding ijcnn1.bz2 to run real-data tests")
     return home / "ijcnn1.bz2"

@@ -30,7 +30,10 @@ def reference(A, b):
     return x, np.linalg.norm(A @ x - b, axis=0)
 
 
-@pytest.mark.parametrize("sketch", ["auto", "gaussian", "srht", "countsketch", "sparse_sign", "leverage"])
+SKETCHES = ["auto", "gaussian", "srht", "countsketch", "sparse_sign", "leverage"]
+
+
+@pytest.mark.parametrize("sketch", SKETCHES)
 def test_well_conditioned_matches_numpy(sketch, rng):
     A, b = problem(rng)
     x_ref, r_ref = reference(A, b)
