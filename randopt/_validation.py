@@ -134,9 +134,17 @@ def check_matrix(
         arr = arr.astype(want, order="K")
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
-    if check_finite and not np.isfinite(arr).all():
+    if check_finite and not _all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinity; remove or impute those entries first")
     return arr
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    # A sum is finite when every term is (one pass, no boolean temporary); only
+    # when it is not, possibly by overflow, is the exact elementwise test run.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(arr, dtype=np.float64)
+    return bool(np.isfinite(total)) or bool(np.isfinite(arr).all())
 
 
 def check_vector(

@@ -13,6 +13,9 @@ import numpy as np
 
 _OPTS = {"cache": True, "nogil": True, "fastmath": False}
 _PAR = {"cache": True, "nogil": True, "parallel": True}
+# Reassociating the dot-product reductions lets LLVM vectorise them; the
+# result changes only by rounding (the sums are not compensated anyway).
+_PAR_FAST = {**_PAR, "fastmath": {"reassoc", "contract", "nsz", "arcp"}}
 
 
 @nb.njit(**_OPTS)
@@ -174,34 +177,7 @@ def sparse_embed(A, rows, vals, m):
     return _embed_csc(A.indptr, A.indices, A.data, rows, vals, m).T
 
 
-@nb.njit(**_PAR)
-def _normal_dense_c(A, V, n_chunks):
-    # One pass over A: each row's dot products are reused, from L1, for its update.
-    n, d = A.shape
-    k = V.shape[1]
-    buf = np.zeros((n_chunks, d, k), dtype=np.float64)
-    step = (n + n_chunks - 1) // n_chunks
-    for c in nb.prange(n_chunks):
-        g = buf[c]
-        t = np.empty(k, dtype=np.float64)
-        for i in range(c * step, min(n, (c + 1) * step)):
-            for q in range(k):
-                t[q] = 0.0
-            for j in range(d):
-                a = A[i, j]
-                for q in range(k):
-                    t[q] += a * V[j, q]
-            for j in range(d):
-                a = A[i, j]
-                for q in range(k):
-                    g[j, q] += a * t[q]
-    res = buf[0]
-    for c in range(1, n_chunks):
-        res += buf[c]
-    return res
-
-
-@nb.njit(**_PAR)
+@nb.njit(**_PAR_FAST)
 def _normal_vec_dense_c(A, v, n_chunks):
     n, d = A.shape
     buf = np.zeros((n_chunks, d), dtype=np.float64)
@@ -220,7 +196,7 @@ def _normal_vec_dense_c(A, v, n_chunks):
     return res
 
 
-@nb.njit(**_PAR)
+@nb.njit(**_PAR_FAST)
 def _normal_csr(indptr, indices, data, V, n_chunks):
     n = indptr.shape[0] - 1
     d, k = V.shape
@@ -249,16 +225,18 @@ def _normal_csr(indptr, indices, data, V, n_chunks):
 
 
 def normal_product(A, V):
-    """``A^T (A V)`` in one pass over ``A`` (C-ordered ndarray or CSR); ``V`` is (d,) or (d, k).
+    """``A^T (A V)`` for ``V`` of shape (d,) or (d, k).
 
-    Other layouts fall back to two BLAS/sparse products, which are exact but
-    read ``A`` twice.
+    A vector and a C-ordered ``A``, or any ``V`` and a CSR ``A``, take one
+    fused pass over ``A``. For several dense columns BLAS's two matrix
+    products are faster than the fused loop (measured in
+    ``experiments/bench_sketch.py``), and other layouts use two products too.
     """
-    if isinstance(A, np.ndarray) and A.flags.c_contiguous:
-        if V.ndim == 1:
+    if isinstance(A, np.ndarray):
+        if V.ndim == 1 and A.flags.c_contiguous:
             return _normal_vec_dense_c(A, V, _n_chunks(A.shape[0]))
-        return _normal_dense_c(A, np.ascontiguousarray(V), _n_chunks(A.shape[0]))
-    if not isinstance(A, np.ndarray) and A.format == "csr":
+        return np.asarray(A.T @ (A @ V), dtype=np.float64)
+    if A.format == "csr":
         V2 = V.reshape(V.shape[0], -1) if V.ndim == 1 else np.ascontiguousarray(V)
         out = _normal_csr(A.indptr, A.indices, A.data, V2, _n_chunks(A.shape[0]))
         return out[:, 0] if V.ndim == 1 else out
