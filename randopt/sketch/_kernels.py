@@ -8,6 +8,8 @@ summed afterwards: no two threads ever write the same memory.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numba as nb
 import numpy as np
 
@@ -83,6 +85,26 @@ def signed_transpose_pad_csr(indptr, indices, data, signs, d, n_pad):
         for k in range(indptr[i], indptr[i + 1]):
             out[indices[k], i] = s * data[k]
     return out
+
+
+# Below 16 MiB of input (about 2 ms of one thread) a parallel region costs more
+# than it saves: launching it takes microseconds, but a thread with no chunk, or
+# one the OS has not scheduled yet, holds the region's barrier: measured at 20 ms
+# with the OpenMP layer on a loaded 2-core machine, against 0.2 ms on one thread.
+_PARALLEL_MIN_BYTES = 1 << 24
+
+
+@contextmanager
+def threads_for(nbytes):
+    if nbytes >= _PARALLEL_MIN_BYTES:
+        yield nb.get_num_threads()
+        return
+    previous = nb.get_num_threads()
+    nb.set_num_threads(1)
+    try:
+        yield 1
+    finally:
+        nb.set_num_threads(previous)
 
 
 def _n_chunks(n_rows):
@@ -166,15 +188,17 @@ def sparse_embed(A, rows, vals, m):
     ``A`` is a 2-D C- or F-ordered ndarray or a CSR/CSC matrix; the result is a
     dense (m, d) array of A's dtype.
     """
-    if isinstance(A, np.ndarray):
-        if A.flags.c_contiguous:
-            return _embed_dense_c(A, rows, vals, m, _n_chunks(A.shape[0]))
-        return _embed_dense_f(A.T, rows, vals, m).T
-    if A.format == "csr":
-        return _embed_csr(
-            A.indptr, A.indices, A.data, rows, vals, m, A.shape[1], _n_chunks(A.shape[0])
-        )
-    return _embed_csc(A.indptr, A.indices, A.data, rows, vals, m).T
+    nbytes = A.nbytes if isinstance(A, np.ndarray) else A.data.nbytes + A.indices.nbytes
+    with threads_for(nbytes):
+        if isinstance(A, np.ndarray):
+            if A.flags.c_contiguous:
+                return _embed_dense_c(A, rows, vals, m, _n_chunks(A.shape[0]))
+            return _embed_dense_f(A.T, rows, vals, m).T
+        if A.format == "csr":
+            return _embed_csr(
+                A.indptr, A.indices, A.data, rows, vals, m, A.shape[1], _n_chunks(A.shape[0])
+            )
+        return _embed_csc(A.indptr, A.indices, A.data, rows, vals, m).T
 
 
 @nb.njit(**_PAR_FAST)
@@ -234,10 +258,12 @@ def normal_product(A, V):
     """
     if isinstance(A, np.ndarray):
         if V.ndim == 1 and A.flags.c_contiguous:
-            return _normal_vec_dense_c(A, V, _n_chunks(A.shape[0]))
+            with threads_for(A.nbytes):
+                return _normal_vec_dense_c(A, V, _n_chunks(A.shape[0]))
         return np.asarray(A.T @ (A @ V), dtype=np.float64)
     if A.format == "csr":
         V2 = V.reshape(V.shape[0], -1) if V.ndim == 1 else np.ascontiguousarray(V)
-        out = _normal_csr(A.indptr, A.indices, A.data, V2, _n_chunks(A.shape[0]))
+        with threads_for(A.data.nbytes + A.indices.nbytes):
+            out = _normal_csr(A.indptr, A.indices, A.data, V2, _n_chunks(A.shape[0]))
         return out[:, 0] if V.ndim == 1 else out
     return np.asarray(A.T @ (A @ V), dtype=np.float64)

@@ -251,17 +251,19 @@ class SRHT(SketchOperator):
             T = scipy.fft.dct(DA, type=2, norm="ortho", axis=0, workers=-1)
             return (T[self.rows] * np.sqrt(self.n_rows / m)).astype(dtype, copy=False)
         signs = self.signs.astype(dtype)
-        if sp.issparse(A):
-            A = A.tocsr()
-            X = _kernels.signed_transpose_pad_csr(
-                A.indptr, A.indices, A.data, signs, d, self.n_transformed
-            )
-        elif A.flags.f_contiguous and not A.flags.c_contiguous:
-            X = np.zeros((d, self.n_transformed), dtype=dtype)
-            np.multiply(A.T, signs, out=X[:, : self.n_rows])
-        else:
-            X = _kernels.signed_transpose_pad(A, signs, self.n_transformed)
-        _kernels.fwht_rows(X)
+        # The FWHT runs one row of X per thread: a single column gets one thread.
+        with _kernels.threads_for(0 if d < 2 else self.n_transformed * d * dtype.itemsize):
+            if sp.issparse(A):
+                A = A.tocsr()
+                X = _kernels.signed_transpose_pad_csr(
+                    A.indptr, A.indices, A.data, signs, d, self.n_transformed
+                )
+            elif A.flags.f_contiguous and not A.flags.c_contiguous:
+                X = np.zeros((d, self.n_transformed), dtype=dtype)
+                np.multiply(A.T, signs, out=X[:, : self.n_rows])
+            else:
+                X = _kernels.signed_transpose_pad(A, signs, self.n_transformed)
+            _kernels.fwht_rows(X)
         # H/sqrt(N) is orthogonal; sqrt(N/m) makes E[S^T S] = I, hence 1/sqrt(m) overall.
         out = X[:, self.rows].T * dtype.type(1.0 / np.sqrt(m))
         return np.ascontiguousarray(out)
