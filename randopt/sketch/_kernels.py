@@ -221,6 +221,27 @@ def _normal_vec_dense_c(A, v, n_chunks):
 
 
 @nb.njit(**_PAR_FAST)
+def _residual_normal_dense_c(A, x, b, n_chunks):
+    n, d = A.shape
+    buf = np.zeros((n_chunks, d + 1), dtype=np.float64)
+    step = (n + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        g = buf[c]
+        for i in range(c * step, min(n, (c + 1) * step)):
+            t = 0.0
+            for j in range(d):
+                t += A[i, j] * x[j]
+            t = b[i] - t
+            g[d] += t * t
+            for j in range(d):
+                g[j] += t * A[i, j]
+    res = buf[0]
+    for c in range(1, n_chunks):
+        res += buf[c]
+    return res
+
+
+@nb.njit(**_PAR_FAST)
 def _normal_csr(indptr, indices, data, V, n_chunks):
     n = indptr.shape[0] - 1
     d, k = V.shape
@@ -267,3 +288,15 @@ def normal_product(A, V):
             out = _normal_csr(A.indptr, A.indices, A.data, V2, _n_chunks(A.shape[0]))
         return out[:, 0] if V.ndim == 1 else out
     return np.asarray(A.T @ (A @ V), dtype=np.float64)
+
+
+def residual_normal(A, x, b):
+    """``(A^T r, ||r||)`` for ``r = b - A x``; one fused pass for a C-ordered ``A`` and vectors.
+
+    Returns None for other inputs (the caller then uses two products).
+    """
+    if isinstance(A, np.ndarray) and A.flags.c_contiguous and x.ndim == 1:
+        with threads_for(A.nbytes):
+            out = _residual_normal_dense_c(A, x, b, _n_chunks(A.shape[0]))
+        return out[:-1], np.sqrt(out[-1])
+    return None
