@@ -1,0 +1,68 @@
+"""Per-iteration records of the solvers, as a dict of equal-length arrays.
+
+Row 0 is the starting point, so curves start at ``x0``; each later row is one
+trial step (accepted or not). ``pandas.DataFrame(result.history)`` works
+as is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["History"]
+
+
+class History:
+    """Append-only table with fixed core columns and optional extra ones.
+
+    Core columns are given at construction; extra columns (values returned by
+    a user callback) may appear at any row: earlier rows are filled with NaN,
+    and a row that lacks a known extra key gets NaN too.
+
+    Examples
+    --------
+    >>> h = History(("loss", "accepted"))
+    >>> h.append(loss=1.0, accepted=True)
+    >>> h.append(loss=0.5, accepted=False, test_accuracy=0.9)
+    >>> d = h.as_dict()
+    >>> d["loss"].tolist(), d["test_accuracy"].tolist()[1]
+    ([1.0, 0.5], 0.9)
+    """
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._columns: dict[str, list] = {c: [] for c in columns}
+        self._core = tuple(columns)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, **row: Any) -> None:
+        cols = self._columns
+        for key in self._core:
+            cols[key].append(row[key])
+        if len(row) > len(self._core):
+            for key, value in row.items():
+                if key in self._core:
+                    continue
+                if key not in cols:
+                    cols[key] = [math.nan] * self._n
+                cols[key].append(value)
+        self._n += 1
+        for values in cols.values():
+            if len(values) < self._n:
+                values.append(math.nan)
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        out = {}
+        for key, values in self._columns.items():
+            try:
+                out[key] = np.asarray(values)
+            except ValueError:  # ragged callback values: keep them as objects
+                arr = np.empty(len(values), dtype=object)
+                arr[:] = values
+                out[key] = arr
+        return out

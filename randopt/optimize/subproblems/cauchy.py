@@ -1,0 +1,67 @@
+"""Cauchy points of the trust-region and cubic models.
+
+The minimiser of the model along ``-g`` (inside the region for TR): the
+cheapest step with the sufficient decrease the convergence theory needs
+([1]_, Condition 2 / [2]_, Lemma 2.1). One Hessian-vector product.
+
+TR: ``s = -t g/||g||``, ``t = radius`` if ``g^T H g <= 0`` else
+``min(radius, ||g||^3 / g^T H g)``. ARC: ``s = -a g`` with ``a`` the positive
+root of ``-||g||^2 + a g^T H g + sigma a^2 ||g||^3 = 0``.
+
+References
+----------
+.. [1] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for non-convex
+       optimization under inexact Hessian information", Math. Program. 184 (2020).
+.. [2] C. Cartis, N. I. M. Gould and P. L. Toint, "Adaptive cubic
+       regularisation methods for unconstrained optimization. Part I",
+       Math. Program. 127 (2011).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Step, Subproblem
+
+__all__ = ["CauchyPoint"]
+
+
+class CauchyPoint(Subproblem):
+    """Cauchy point (both TR and ARC); reuses ``g^T H g`` across calls."""
+
+    name = "cauchy"
+    supports_trust_region = True
+    supports_cubic = True
+
+    def _gHg(self) -> tuple[float, int]:
+        if getattr(self, "_curv", None) is None:
+            self._curv = float(self.g @ self.H.matvec(self.g))
+            return self._curv, 1
+        return self._curv, 0
+
+    def solve_trust_region(self, radius: float) -> Step:
+        gn = self.gnorm
+        if gn == 0.0:
+            return Step(np.zeros_like(self.g), 0.0, False, 0, 0)
+        gHg, k = self._gHg()
+        t = radius if gHg <= 0 else min(radius, gn**3 / gHg)
+        a = t / gn
+        decrease = a * gn * gn - 0.5 * a * a * gHg
+        return Step(-a * self.g, decrease, t >= radius, k, 1)
+
+    def solve_cubic(self, sigma: float) -> Step:
+        gn = self.gnorm
+        if gn == 0.0:
+            return Step(np.zeros_like(self.g), 0.0, False, 0, 0)
+        gHg, k = self._gHg()
+        # Positive root of sigma gn^3 a^2 + gHg a - gn^2 = 0, in the form that
+        # avoids cancellation for either sign of gHg.
+        root = math.sqrt(gHg * gHg + 4.0 * sigma * gn**5)
+        if gHg >= 0:
+            a = 2.0 * gn * gn / (gHg + root)
+        else:
+            a = (root - gHg) / (2.0 * sigma * gn**3)
+        decrease = a * gn * gn - 0.5 * a * a * gHg - sigma * (a * gn) ** 3 / 3.0
+        return Step(-a * self.g, decrease, False, k, 1)

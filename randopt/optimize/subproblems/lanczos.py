@@ -1,0 +1,191 @@
+"""Lanczos (GLTR-type) solvers of the trust-region and cubic sub-problems.
+
+The Lanczos process started at ``g`` builds an orthonormal basis ``Q_k`` of
+the Krylov space ``K_k(H, g)`` with ``Q_k^T H Q_k = T_k`` tridiagonal; the
+sub-problem restricted to it, ``min gamma e_1^T h + h^T T_k h / 2`` over
+``||h|| <= radius`` (or plus ``sigma ||h||^3 / 3``), is solved to machine
+accuracy from the eigendecomposition of ``T_k`` (:mod:`.exact`), and
+``s = Q_k h``. The iteration stops when the model gradient
+``||grad m(s)|| = beta_{k+1} |e_k^T h|`` falls below ``tol ||g||``
+(Gould, Lucidi, Roma and Toint [1]_; the cubic variant is ARC's generalised
+Lanczos method [2]_ and the reference code of [3]_ which solves the
+tridiagonal cubic model to high accuracy).
+
+Unlike CG-Steihaug the solution is the global minimiser on the Krylov space,
+so it keeps improving after negative curvature is met. The basis is fully
+re-orthogonalised (the reference code does the same), which makes a
+*breakdown* (``beta = 0``: an invariant subspace) detectable; the process
+then restarts from a random vector orthogonal to ``Q_k``, so that a
+leftmost eigenvector orthogonal to ``g`` (the hard case) is still found.
+After a rejected step the basis is reused: a new radius or sigma costs no
+new Hessian-vector products unless the test fails.
+
+References
+----------
+.. [1] N. I. M. Gould, S. Lucidi, M. Roma and P. L. Toint, "Solving the
+       trust-region subproblem using the Lanczos method", SIAM J. Optim. 9
+       (1999), 504-525.
+.. [2] C. Cartis, N. I. M. Gould and P. L. Toint, "Adaptive cubic
+       regularisation methods for unconstrained optimization. Part I",
+       Math. Program. 127 (2011), Section 6.2.
+.. [3] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for
+       non-convex optimization under inexact Hessian information",
+       Math. Program. 184 (2020).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _kernels
+from ._base import Step, Subproblem
+
+__all__ = ["LanczosSubproblem"]
+
+_EPS = np.finfo(np.float64).eps
+_SQRT_EPS = float(np.sqrt(_EPS))
+
+
+class LanczosSubproblem(Subproblem):
+    """Lanczos method with a tridiagonal sub-problem solved exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles import HessianModel
+    >>> from randopt.optimize.subproblems import LanczosSubproblem
+    >>> H = HessianModel(2, 1, matrix=np.diag([2.0, -1.0]))
+    >>> step = LanczosSubproblem(np.array([1.0, 1.0]), H).solve_trust_region(1.0)
+    >>> bool(step.hits_boundary), round(float(np.linalg.norm(step.s)), 12)
+    (True, 1.0)
+    """
+
+    name = "lanczos"
+    MAX_RESTARTS = 3
+    supports_trust_region = True
+    supports_cubic = True
+
+    def __init__(self, grad, hess, *, tol=1e-9, maxiter=250, rng=None) -> None:
+        super().__init__(grad, hess, tol=tol, maxiter=maxiter, rng=rng)
+        d = grad.shape[0]
+        self.kmax = min(d, self.maxiter)
+        self.Q = np.empty((self.kmax, d))
+        self.alpha = np.empty(self.kmax)
+        self.beta = np.zeros(self.kmax)  # beta[k] couples q_k and q_{k+1}
+        self.k = 0
+        self._r = None  # unnormalised next Lanczos vector
+        self._rnorm = 0.0
+        self._exhausted = False
+        self.scale = 0.0
+        self.restarts = 0
+
+    # -- Lanczos process ---------------------------------------------------- #
+    def _random_orthogonal(self) -> np.ndarray | None:
+        d = self.g.shape[0]
+        for _ in range(3):
+            v = self.rng.standard_normal(d)
+            if self.k:
+                Qk = self.Q[: self.k]
+                v -= Qk.T @ (Qk @ v)
+                v -= Qk.T @ (Qk @ v)
+            nv = float(np.linalg.norm(v))
+            if nv > 1e-8 * np.sqrt(d):
+                return v / nv
+        return None
+
+    def _extend(self) -> int:
+        """One Lanczos step; returns the products spent (0 if exhausted)."""
+        k = self.k
+        if k >= self.kmax:
+            self._exhausted = True
+            return 0
+        if k == 0:
+            q = self.g / self.gnorm if self.gnorm > 0 else self._random_orthogonal()
+            if q is None:
+                self._exhausted = True
+                return 0
+        elif self._breakdown():
+            # Invariant subspace: restart orthogonally (beta stays 0).
+            self.beta[k - 1] = 0.0
+            self.restarts += 1
+            q = self._random_orthogonal()
+            if q is None:
+                self._exhausted = True
+                return 0
+        else:
+            self.beta[k - 1] = self._rnorm
+            q = self._r / self._rnorm
+        self.Q[k] = q
+        v = self.H.matvec(q)
+        a = float(q @ v)
+        self.alpha[k] = a
+        Qk = self.Q[: k + 1]
+        r = v - Qk.T @ (Qk @ v)
+        vv = float(v @ v)
+        rr = float(r @ r)
+        # Second Gram-Schmidt pass when the first lost most of the norm.
+        if rr < 0.49 * vv:
+            r -= Qk.T @ (Qk @ r)
+            rr = float(r @ r)
+        self._r = r
+        self._rnorm = math.sqrt(rr)
+        self.scale = max(self.scale, abs(a), math.sqrt(vv))
+        self.k = k + 1
+        return 1
+
+    def _breakdown(self) -> bool:
+        # Near-breakdown counts: rounding leaves a residual of order
+        # eps * ||H|| / gap rather than exactly zero on an invariant subspace.
+        return self._rnorm <= _SQRT_EPS * max(self.scale, 1e-300)
+
+    # -- reduced problem ------------------------------------------------------ #
+    def _reduced(self, radius: float | None, sigma: float | None):
+        h, mu, model = _kernels.reduced_solve(
+            self.alpha, self.beta, self.k, self.gnorm,
+            -1.0 if sigma is None else float(sigma), -1.0 if radius is None else float(radius),
+        )
+        beta_next = self._rnorm
+        residual = beta_next * abs(h[-1])
+        return h, mu, model, residual
+
+    def _solve(self, radius: float | None, sigma: float | None) -> Step:
+        spent = 0
+        if self.k == 0:
+            if self.gnorm == 0.0 and self.H.dim == 0:
+                return Step(np.zeros_like(self.g), 0.0, False, 0, 0)
+            spent += self._extend()
+        next_check = self.k
+        stop = self.tol * max(self.gnorm, _EPS * self.scale)
+        while True:
+            if self.k >= next_check or self._exhausted:
+                h, mu, model, residual = self._reduced(radius, sigma)
+                if self._exhausted:
+                    break
+                if residual <= stop:
+                    # A breakdown makes the residual vanish on an invariant
+                    # subspace that may miss the leftmost eigenvector (the
+                    # hard case): restart a few times before trusting it.
+                    if not (
+                        self._breakdown()
+                        and self.k < self.kmax
+                        and self.restarts < self.MAX_RESTARTS
+                    ):
+                        break
+                # Check often while the basis is small, geometrically later:
+                # each check costs an eigendecomposition of T_k.
+                next_check = self.k + 1 if self.k < 4 else int(self.k * 1.3) + 1
+            got = self._extend()
+            spent += got
+            if got == 0 and self.k >= next_check:
+                next_check = self.k
+        s = self.Q[: self.k].T @ h
+        hits = radius is not None and mu > 0
+        return Step(s, -model, hits, spent, self.k)
+
+    def solve_trust_region(self, radius: float) -> Step:
+        return self._solve(radius, None)
+
+    def solve_cubic(self, sigma: float) -> Step:
+        return self._solve(None, sigma)

@@ -1,0 +1,303 @@
+"""Trust-region and ARC solvers: convex references, saddles, history, stopping, real data."""
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize, rosen, rosen_der, rosen_hess_prod
+
+from randopt.optimize import arc, trust_region
+from randopt.oracles import (
+    CallableObjective,
+    LeastSquares,
+    LogisticRegression,
+    NonlinearLeastSquares,
+)
+
+TR_SUBPROBLEMS = ["cg", "lanczos", "exact", "cauchy"]
+ARC_SUBPROBLEMS = ["lanczos", "exact", "cauchy"]
+SCHEMES = ["full", "uniform", "nonuniform"]
+
+
+def _trust_exact(obj, x0, gtol=1e-12):
+    return minimize(obj.value_and_gradient, x0, jac=True, hess=obj.hessian,
+                    method="trust-exact", options={"gtol": gtol})
+
+
+@pytest.fixture(scope="module")
+def convex_problems():
+    rng = np.random.default_rng(42)
+    n, d = 3000, 8
+    X = rng.standard_normal((n, d)) * np.linspace(0.5, 3, d)
+    w_true = rng.standard_normal(d)
+    y_bin = (rng.random(n) < 1 / (1 + np.exp(-X @ w_true))).astype(float)
+    y_real = X @ w_true + rng.standard_normal(n)
+    out = {}
+    for name, obj in (("logistic", LogisticRegression(X, y_bin, alpha=1e-2)),
+                      ("lsq", LeastSquares(X, y_real, alpha=1e-2))):
+        ref = _trust_exact(obj, np.zeros(d))
+        # scipy may stop on "failure to predict improvement" at round-off;
+        # polish with two dense Newton steps (numpy solve on the exact Hessian)
+        x = ref.x
+        for _ in range(2):
+            x = x - np.linalg.solve(obj.hessian(x), obj.gradient(x))
+        assert np.linalg.norm(obj.gradient(x)) < 1e-13
+        out[name] = (obj, x)
+        continue
+        out[name] = (obj, ref.x)
+    return out
+
+
+@pytest.mark.parametrize("problem", ["logistic", "lsq"])
+@pytest.mark.parametrize(
+    "solver,sub,scheme",
+    [("tr", s, sch) for s in ("cg", "lanczos", "exact") for sch in SCHEMES]
+    + [("arc", s, sch) for s in ("lanczos", "exact") for sch in SCHEMES]
+    + [("tr", "cauchy", "uniform"), ("arc", "cauchy", "nonuniform")],
+)
+def test_convex_reaches_trust_exact_minimiser(convex_problems, problem, solver, sub, scheme):
+    obj, x_ref = convex_problems[problem]
+    fn = trust_region if solver == "tr" else arc
+    res = fn(obj, np.zeros(obj.n_features), subproblem=sub, hessian_sampling=scheme,
+             hessian_sample_size=0.05, gtol=1e-11, max_iter=3000, random_state=0)
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, x_ref, rtol=0, atol=1e-8 * max(1, np.abs(x_ref).max()))
+    assert np.isfinite(res.fun) and res.fun <= obj.value(x_ref) + 1e-14
+
+
+def _saddle():
+    # f = x^2 + y^4/4 - y^2/2: strict saddle at 0, minima at (0, +-1), f = -1/4
+    fun = lambda z: z[0] ** 2 + z[1] ** 4 / 4 - z[1] ** 2 / 2  # noqa: E731
+    grad = lambda z: np.array([2 * z[0], z[1] ** 3 - z[1]])  # noqa: E731
+    hessp = lambda z, v: np.array([2 * v[0], (3 * z[1] ** 2 - 1) * v[1]])  # noqa: E731
+    return CallableObjective(fun, grad, hessp=hessp, n_features=2)
+
+
+@pytest.mark.parametrize("solver,sub", [("tr", s) for s in TR_SUBPROBLEMS]
+                         + [("arc", s) for s in ARC_SUBPROBLEMS])
+def test_escapes_strict_saddle(solver, sub):
+    obj = _saddle()
+    fn = trust_region if solver == "tr" else arc
+    kw = {"radius": 1.0} if solver == "tr" else {"sigma0": 1.0}
+    # started next to the saddle: negative curvature is followed
+    res = fn(obj, [1.0, 1e-3], hessian_sampling="full", subproblem=sub, gtol=1e-9, **kw)
+    assert res.success and res.fun == pytest.approx(-0.25, abs=1e-12)
+    np.testing.assert_allclose(np.abs(res.x), [0, 1], atol=1e-6)
+    # started exactly on the saddle (zero gradient): first-order stopping stays,
+    # second-order stopping (curvature_tol) moves along the leftmost eigenvector
+    stay = fn(obj, [0.0, 0.0], hessian_sampling="full", subproblem=sub, **kw)
+    assert stay.success and stay.nit == 0
+    res = fn(obj, [0.0, 0.0], hessian_sampling="full", subproblem=sub, gtol=1e-9,
+             curvature_tol=1e-6, **kw)
+    assert res.success and res.fun == pytest.approx(-0.25, abs=1e-12)
+
+
+def test_callable_objective_rosenbrock():
+    obj = CallableObjective(rosen, rosen_der, hessp=rosen_hess_prod, n_features=5)
+    for fn, sub in ((trust_region, "cg"), (trust_region, "lanczos"), (arc, "lanczos")):
+        res = fn(obj, np.full(5, -1.0), hessian_sampling="full", subproblem=sub,
+                 gtol=1e-10, max_iter=2000)
+        assert res.success, res.message
+        np.testing.assert_allclose(res.x, np.ones(5), atol=1e-8)
+    with pytest.raises(TypeError, match="no rows to sample"):
+        trust_region(obj, np.zeros(5))
+    # a plain (fun, grad, hessp) tuple, and fun returning (f, g) with grad=True
+    res = trust_region((rosen, rosen_der, rosen_hess_prod), np.zeros(5),
+                       hessian_sampling="full", gtol=1e-10, max_iter=2000)
+    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-8)
+    fg = CallableObjective(lambda x: (rosen(x), rosen_der(x)), True, hessp=rosen_hess_prod,
+                           n_features=5)
+    res = arc(fg, np.zeros(5), hessian_sampling="full", gtol=1e-10, max_iter=2000)
+    np.testing.assert_allclose(res.x, np.ones(5), atol=1e-8)
+
+
+@pytest.fixture(scope="module")
+def nls_small():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((2000, 10))
+    y = (X @ rng.standard_normal(10) + rng.standard_normal(2000) > 0).astype(float)
+    return NonlinearLeastSquares(X, y)
+
+
+def test_history_columns_and_callback(nls_small):
+    obj = nls_small
+
+    def cb(x, info):
+        return {"w0": x[0], "doubled": 2 * info["loss"]}
+
+    res = trust_region(obj, np.zeros(10), callback=cb, random_state=3, gtol=1e-7)
+    h = res.history
+    lengths = {len(v) for v in h.values()}
+    assert lengths == {res.nit + 1}
+    df = pd.DataFrame(h)
+    assert list(df.columns[:10]) == ["iteration", "loss", "grad_norm", "radius", "accepted",
+                                     "step_norm", "inner_iterations", "hessian_rows", "time",
+                                     "props"]
+    assert h["loss"][0] == pytest.approx(obj.value(np.zeros(10)))
+    assert h["props"][0] == 2 * obj.n_samples
+    assert np.all(np.diff(h["props"]) > 0) and np.all(np.diff(h["time"]) >= 0)
+    assert np.all(np.diff(h["loss"]) <= 0)  # monotone: only accepted steps move x
+    np.testing.assert_allclose(h["doubled"], 2 * h["loss"])
+    assert h["radius"][0] == 10.0
+    # props bookkeeping, recomputed from the history: n per trial, 2n per
+    # acceptance, 2|S| per Hessian-vector product
+    assert res.props == h["props"][-1]
+    assert res.fun == h["loss"][-1] and np.isfinite(h["loss"]).all()
+    assert res.message.startswith("Optimization terminated successfully")
+    # ARC's column is sigma
+    res = arc(obj, np.zeros(10), random_state=3, max_iter=5)
+    assert "sigma" in res.history and res.history["sigma"][0] == 1e-4
+
+
+def test_props_count_matches_the_paper_convention(nls_small):
+    obj = nls_small
+    n = obj.n_samples
+    res = trust_region(obj, np.zeros(10), subproblem="cg", hessian_sample_size=100,
+                       max_iter=6, random_state=0)
+    h = res.history
+    for k in range(1, len(h["props"])):
+        expected = n + 2 * 100 * h["inner_iterations"][k] + (2 * n if h["accepted"][k] else 0)
+        assert h["props"][k] - h["props"][k - 1] == expected
+
+
+def test_reproducible_with_seed(nls_small):
+    a = trust_region(nls_small, np.zeros(10), hessian_sampling="nonuniform", random_state=11,
+                     max_iter=15)
+    b = trust_region(nls_small, np.zeros(10), hessian_sampling="nonuniform", random_state=11,
+                     max_iter=15)
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_stopping_rules(nls_small):
+    obj = nls_small
+    x0 = np.zeros(10)
+    r = trust_region(obj, x0, max_iter=3, gtol=0, random_state=0)
+    assert r.status == 1 and r.nit == 3 and not r.success and "max_iter" in r.message
+    r = arc(obj, x0, max_props=10 * obj.n_samples, gtol=0, random_state=0)
+    assert r.status == 2 and "max_props" in r.message
+    assert r.history["props"][-2] < 10 * obj.n_samples <= r.history["props"][-1]
+    r = trust_region(obj, x0, max_time=1e-9, gtol=0, random_state=0)
+    assert r.status == 3 and "max_time" in r.message
+
+    def stop(x, info):
+        if info["iteration"] == 2:
+            raise StopIteration
+
+    r = trust_region(obj, x0, callback=stop, random_state=0)
+    assert r.status == 99 and r.nit == 2 and len(r.history["loss"]) == 3
+
+
+def test_gradient_subsampling_still_converges(nls_small):
+    obj = nls_small
+    ref = trust_region(obj, np.zeros(10), hessian_sampling="full", gtol=1e-10)
+    res = trust_region(obj, np.zeros(10), gradient_sample_size=0.5, max_iter=200,
+                       gtol=0, random_state=0)
+    # an inexact gradient stalls at a noise floor, but the exact values never
+    # rise (beyond round-off, which the acceptance test tolerates)
+    assert np.all(np.diff(res.history["loss"]) <= 1e-14)
+    assert res.fun < ref.fun * 1.05
+
+
+def test_bad_input(nls_small):
+    obj = nls_small
+    with pytest.raises(ValueError, match="x0 has length 3, expected 10"):
+        trust_region(obj, np.zeros(3))
+    with pytest.raises(ValueError, match="x0 contains NaN"):
+        arc(obj, np.full(10, np.nan))
+    with pytest.raises(ValueError, match="hessian_sample_size must be between 1 and 2000"):
+        trust_region(obj, np.zeros(10), hessian_sample_size=0)
+    with pytest.raises(ValueError, match="hessian_sample_size must be between 1 and 2000"):
+        trust_region(obj, np.zeros(10), hessian_sample_size=2001)
+    with pytest.raises(ValueError, match="gradient_sample_size"):
+        trust_region(obj, np.zeros(10), gradient_sample_size=0)
+    with pytest.raises(ValueError, match="subproblem must be one of"):
+        trust_region(obj, np.zeros(10), subproblem="dogleg")
+    with pytest.raises(ValueError, match="cannot solve cubic"):
+        arc(obj, np.zeros(10), subproblem="cg")
+    with pytest.raises(ValueError, match="radius must be a positive"):
+        trust_region(obj, np.zeros(10), radius=0)
+    with pytest.raises(TypeError, match="objective must be a randopt.oracles objective"):
+        trust_region(lambda x: x @ x, np.zeros(10))
+
+
+# --------------------------------------------------------------------------- #
+# real data: ijcnn1
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def ijcnn1(ijcnn1_path):
+    from sklearn.datasets import load_svmlight_file
+
+    X, y = load_svmlight_file(str(ijcnn1_path))
+    # d = 22: dense rows are ~2x faster than CSR in the fused kernels
+    obj = NonlinearLeastSquares(X.toarray(), y)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)  # the test machine is shared; threads only add noise
+    ref = _trust_exact(obj, np.zeros(obj.n_features), gtol=1e-10)
+    yield obj, ref.fun
+    numba.set_num_threads(previous)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.parametrize("solver,sub", [("tr", s) for s in TR_SUBPROBLEMS]
+                         + [("arc", s) for s in ARC_SUBPROBLEMS])
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_ijcnn1_every_variant_reaches_fstar(ijcnn1, solver, sub, scheme):
+    obj, f_star = ijcnn1
+    assert f_star == pytest.approx(0.05155, abs=2e-4)  # sanity: the papers' problem
+    target = f_star * (1 + 1e-6)
+
+    def stop_at_target(x, info):
+        if info["loss"] <= target:
+            raise StopIteration
+
+    fn = trust_region if solver == "tr" else arc
+    res = fn(obj, np.zeros(obj.n_features), hessian_sampling=scheme, subproblem=sub,
+             hessian_sample_size=0.05, gtol=1e-9, max_iter=3000, callback=stop_at_target,
+             random_state=0)
+    assert res.fun <= target, (res.message, res.fun / f_star - 1)
+    assert np.isfinite(res.history["loss"]).all()
+
+
+@pytest.mark.parametrize("mode", ["hessp", "explicit"])
+@pytest.mark.parametrize("solver", ["tr", "arc"])
+def test_sparse_float32_data_and_hessian_modes(mode, solver):
+    """CSR float32 data; Hessian as products on the sample or as a matrix."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(8)
+    n, d = 4000, 40
+    X = sp.random(n, d, density=0.2, format="csr", random_state=8, dtype=np.float32)
+    y = (rng.random(n) < 0.5).astype(float)
+    obj = LogisticRegression(X, y, alpha=1e-2)
+    # reference on float64 dense copies of the same (float32-rounded) numbers
+    ref_obj = LogisticRegression(X.astype(np.float64).toarray(), y, alpha=1e-2)
+    x_ref = _trust_exact(ref_obj, np.zeros(d), gtol=1e-13).x
+    fn = trust_region if solver == "tr" else arc
+    res = fn(obj, np.zeros(d), hessian_sampling="nonuniform", hessian_sample_size=0.1,
+             hessian_mode=mode, gtol=1e-11, random_state=0)
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, x_ref, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["tr", "arc"])
+def test_non_finite_trial_values_are_rejected(solver):
+    """f = x - log(x) is NaN/inf for x <= 0, where the first Newton-like steps land."""
+
+    def fun(x):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(x[0] - np.log(x[0]))
+
+    def grad(x):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.array([1 - 1 / x[0]])
+
+    obj = CallableObjective(fun, grad, hessp=lambda x, v: v / x[0] ** 2, n_features=1)
+    fn = trust_region if solver == "tr" else arc
+    res = fn(obj, [5.0], hessian_sampling="full", gtol=1e-12)
+    assert res.success and res.x[0] == pytest.approx(1.0, abs=1e-10)
+    assert np.isfinite(res.history["loss"]).all() and np.isfinite(res.history["grad_norm"]).all()
+    if solver == "tr":
+        assert not res.history["accepted"][1]  # the first trial point was at x < 0
