@@ -164,7 +164,7 @@ def check_vector(
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(arr).all():
+    if not _all_finite(arr):
         raise ValueError(f"{name} contains NaN or infinity")
     return arr
 
@@ -194,7 +194,7 @@ def check_rhs(b: Any, n_rows: int, name: str = "b", dtype: Any = np.float64) -> 
 def check_probabilities(p: Any, name: str = "probabilities", *, rtol: float = 1e-8) -> np.ndarray:
     """Validate a probability vector: finite, non-negative, summing to one."""
     arr = check_vector(p, name)
-    if (arr < 0).any():
+    if arr.min() < 0:
         raise ValueError(f"{name} has negative entries (min {arr.min():.3g}); all must be >= 0")
     total = arr.sum()
     if not abs(total - 1.0) <= rtol * max(1, arr.size) ** 0.5 + 1e-12:
