@@ -5,8 +5,18 @@ on-disk cache) on first use.
 """
 
 from . import datasets, optimize, oracles, sketch
+from .estimators import SketchedLinearRegression, SubsampledNewtonClassifier
 from .sketch import lstsq
 
 __version__ = "0.1.0"
 
-__all__ = ["datasets", "lstsq", "optimize", "oracles", "sketch", "__version__"]
+__all__ = [
+    "SketchedLinearRegression",
+    "SubsampledNewtonClassifier",
+    "datasets",
+    "lstsq",
+    "optimize",
+    "oracles",
+    "sketch",
+    "__version__",
+]

@@ -1,0 +1,151 @@
+"""Convergence figures in the style of Xu, Roosta and Mahoney's papers.
+
+One figure per data set, two columns (trust region, cubic regularisation),
+three rows:
+
+1. relative sub-optimality ``(f - f*) / f*`` against passes over the data
+   (``props / n``), log-log;
+2. the same against wall time (seconds, log x);
+3. test accuracy against passes (log x).
+
+Each column shows its solver with full, uniform and non-uniform Hessian
+sampling, and the baselines (scipy's trust-ncg, trust-exact, L-BFGS-B,
+gradient descent) in grey-ish dashed styles. A sub-optimality of zero (the run
+that defines ``f*``) is drawn at a floor of ``1e-12`` so the log axis can
+show it; the thresholds of the summary table (``1e-4``, ``1e-6``) are dotted
+horizontal lines. Runs with several seeds draw one thin line per seed.
+
+References
+----------
+.. [1] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for
+   non-convex optimization under inexact Hessian information", Math. Program.
+   184 (2020); "Second-order optimization for non-convex machine learning: an
+   empirical study", SDM (2020).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import save_figure
+
+__all__ = ["SUBOPT_FLOOR", "method_style", "plot_dataset"]
+
+SUBOPT_FLOOR = 1e-12
+_TIME_FLOOR = 1e-4  # seconds: row 0 sits at t = 0, which a log axis cannot show
+
+_BASELINE_STYLES = {
+    "trust-ncg": dict(color="tab:green", linestyle="-.", linewidth=1.4),
+    "trust-exact": dict(color="tab:purple", linestyle="--", linewidth=1.4),
+    "L-BFGS-B": dict(color="tab:brown", linestyle=":", linewidth=1.8),
+    "GD": dict(color="0.45", linestyle=(0, (5, 2, 1, 2)), linewidth=1.4),
+}
+
+
+def method_style(method: dict[str, Any], sizes: Sequence[float]) -> dict[str, Any]:
+    """Matplotlib line style of a method (see :func:`plot_dataset`)."""
+    import matplotlib
+
+    kind = method["kind"]
+    if kind == "baseline":
+        return dict(_BASELINE_STYLES.get(method["name"], dict(color="0.3", linestyle="--")))
+    sampling = method["sampling"]
+    if sampling == "full":
+        return dict(color="black", linestyle="-", linewidth=2.0)
+    order = sorted(set(sizes))
+    k = order.index(method["sample_size"]) if method["sample_size"] in order else 0
+    shade = 0.55 + 0.4 * (k + 1) / (len(order) + 1)
+    cmap = matplotlib.colormaps["Blues" if sampling == "uniform" else "Reds"]
+    return dict(color=cmap(shade), linestyle="-", linewidth=1.6)
+
+
+def plot_dataset(
+    runs: Sequence[dict[str, Any]],
+    f_star: float,
+    path_stem: str | os.PathLike[str],
+    *,
+    title: str,
+    sample_sizes: Sequence[float] = (),
+) -> list[Path]:
+    """Draw the convergence figure of one data set and save it as PNG and PDF.
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        One per run: ``method`` (a dict with ``label``, ``kind`` in
+        {"tr", "arc", "baseline"}, ``name``, ``sampling``, ``sample_size``),
+        ``seed`` and ``data`` (columns ``passes``, ``time``, ``loss``,
+        ``test_accuracy``).
+    f_star : float
+        Reference optimal value (> 0) for the sub-optimality.
+    path_stem : path
+        Output path without suffix; ``.png`` and ``.pdf`` are written.
+    title : str
+        Figure title.
+    sample_sizes : sequence of float
+        All Hessian sample sizes of the grid (to shade the lines consistently).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (("tr", "Trust region (TR)"), ("arc", "Cubic regularisation (ARC)"))
+    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5), sharey="row", squeeze=False)
+    denom = abs(f_star) if f_star != 0 else 1.0
+    for col, (kind, panel_title) in enumerate(panels):
+        labelled: set[str] = set()
+        chosen = [r for r in runs if r["method"]["kind"] in (kind, "baseline")]
+        # Baselines first so the solver's own curves are drawn on top.
+        chosen.sort(key=lambda r: r["method"]["kind"] != "baseline")
+        for run in chosen:
+            method, data = run["method"], run["data"]
+            style = method_style(method, sample_sizes)
+            label = method["label"] if method["label"] not in labelled else None
+            labelled.add(method["label"])
+            passes = np.asarray(data["passes"], dtype=float)
+            seconds = np.maximum(np.asarray(data["time"], dtype=float), _TIME_FLOOR)
+            subopt = np.maximum((np.asarray(data["loss"], dtype=float) - f_star) / denom,
+                                SUBOPT_FLOOR)
+            axes[0, col].plot(passes, subopt, label=label, **style)
+            axes[1, col].plot(seconds, subopt, **style)
+            acc = np.asarray(data["test_accuracy"], dtype=float)
+            if np.isfinite(acc).any():
+                axes[2, col].plot(passes, acc, **style)
+        axes[0, col].set_title(panel_title)
+        for row in (0, 1):
+            ax = axes[row, col]
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            for level in (1e-4, 1e-6):
+                ax.axhline(level, color="0.6", linestyle=":", linewidth=0.8)
+        axes[2, col].set_xscale("log")
+        axes[0, col].set_xlabel("passes over the data (props / n)")
+        axes[1, col].set_xlabel("wall time (s)")
+        axes[2, col].set_xlabel("passes over the data (props / n)")
+        axes[0, col].legend(fontsize=7.5, loc="lower left", ncol=1, framealpha=0.85)
+        for ax in axes[:, col]:
+            ax.grid(True, which="major", alpha=0.3)
+    axes[0, 0].set_ylabel("(f - f*) / f*")
+    axes[1, 0].set_ylabel("(f - f*) / f*")
+    axes[2, 0].set_ylabel("test accuracy")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    stem = Path(path_stem)
+    written = []
+    for suffix in (".png", ".pdf"):
+        target = stem.with_name(stem.name + suffix)
+        save_figure(fig, target, dpi=110)
+        written.append(target)
+    plt.close(fig)
+    return written
