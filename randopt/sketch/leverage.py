@@ -22,6 +22,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._validation import check_matrix, check_positive_int, check_random_state
+from ..distributed._detect import is_dask_array
 from .operators import gaussian, sparse_sign
 
 __all__ = ["leverage_scores", "numerical_rank"]
@@ -62,19 +63,61 @@ def _approx(A, sketch_size, jl_dim, rng) -> np.ndarray:
     n, d = A.shape
     m = sketch_size if sketch_size is not None else min(n, 10 * d)
     S = sparse_sign(m, n, nnz_per_col=min(4, m), random_state=rng)
-    SA = np.asarray(S @ A, dtype=np.float64)
+    rows = is_dask_array(A)
+    if rows:
+        from ..distributed.rowmatrix import RowMatrix
+
+        A = RowMatrix(A)
+        SA = A.sketch(S)
+        if not np.isfinite(SA).all():
+            raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+    else:
+        SA = np.asarray(S @ A, dtype=np.float64)
     # QR first: the SVD then works on a d x d matrix instead of m x d.
     R = scipy.linalg.qr(SA, mode="r", check_finite=False)[0][: min(m, d)]
     _, s, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
     r = numerical_rank(s, (n, d))
     if r == 0:
-        return np.zeros(n)
+        return np.zeros(n) if not rows else A.array[:, 0].map_blocks(np.zeros_like, dtype=float)
     # A V_r diag(1/s_r) is nearly orthonormal [1]; a JL projection with jl_dim
     # columns estimates its row norms in O(nnz(A) jl_dim) instead of O(nnz(A) r).
     P = Vt[:r].T / s[:r]
     if jl_dim < r:
         P = P @ gaussian(jl_dim, r, random_state=rng).toarray().T
+    if rows:
+        # The n scores stay distributed, chunked like the rows of A.
+        return A.array.map_blocks(
+            _chunk_scores, P, drop_axis=1, dtype=np.float64, meta=np.empty(0)
+        )
     return _row_sq_norms(np.asarray(A @ P, dtype=np.float64))
+
+
+def _chunk_scores(block, P):
+    return _row_sq_norms(np.asarray(block @ P, dtype=np.float64))
+
+
+def _densify(block):
+    return block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
+
+
+def _exact_dask(A):
+    """Exact scores of a row-chunked Dask array: Dask's tall-skinny QR, then ``Q U_r``."""
+    from ..distributed._detect import require_dask
+    from ..distributed.rowmatrix import RowMatrix
+
+    da = require_dask()
+    M = RowMatrix(A)
+    n, d = M.shape
+    if n < d or min(M.row_chunks) < d:
+        # TSQR needs chunks of at least d rows; a wide matrix has few rows anyway.
+        return da.from_array(_exact(M.compute()), chunks=(M.row_chunks,))
+    X = M.array.map_blocks(_densify, dtype=np.float64, meta=np.empty((0, 0)))
+    Q, R = da.linalg.tsqr(X)
+    Ur, s, _ = scipy.linalg.svd(np.asarray(R.compute()), check_finite=False)
+    if not np.isfinite(s).all():
+        raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+    r = numerical_rank(s, (n, d))
+    return Q.map_blocks(_chunk_scores, Ur[:, :r], drop_axis=1, dtype=np.float64, meta=np.empty(0))
 
 
 def leverage_scores(
@@ -89,7 +132,7 @@ def leverage_scores(
 
     Parameters
     ----------
-    A : array-like or sparse matrix of shape (n, d)
+    A : array-like, sparse matrix or dask.array.Array of shape (n, d)
     method : {"exact", "approx"}, default="exact"
         ``"exact"``: thin QR of ``A`` (densified if sparse), then the SVD of
         ``R`` to find the numerical rank ``r`` (cut-off ``s_max max(n, d)
@@ -122,6 +165,11 @@ def leverage_scores(
     Returns
     -------
     scores : ndarray of shape (n,)
+        For a ``dask.array.Array`` ``A`` chunked by rows, a lazy Dask array
+        chunked like ``A``: the sketch (``"approx"``) or Dask's tall-skinny QR
+        (``"exact"``, :func:`dask.array.linalg.tsqr`) runs over the chunks,
+        the small factorisations on the client, and the scores of each chunk
+        where it lives (``.compute()`` them, or keep them distributed).
 
     References
     ----------
@@ -136,7 +184,13 @@ def leverage_scores(
     >>> round(leverage_scores(A).sum(), 10)
     10.0
     """
-    A = check_matrix(A, "A")
+    if is_dask_array(A):
+        if A.ndim != 2:
+            raise ValueError(f"A must be 2-D, got an array of shape {A.shape}")
+        if method == "exact":
+            return _exact_dask(A)
+    else:
+        A = check_matrix(A, "A")
     if method == "exact":
         return _exact(A)
     if method == "approx":

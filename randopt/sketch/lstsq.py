@@ -26,6 +26,15 @@ the fitted values); the test therefore bounds the relative error of the fit
 by about ``tol``, and the error of ``x`` itself by ``cond(A) * tol`` at worst,
 the same order as a backward-stable direct solver's.
 
+Row-partitioned data: ``A`` (and ``b``) may be ``dask.array.Array`` objects
+chunked by rows (``pip install 'randopt[dask]'``). The sketch ``S A`` is then
+a sum of per-chunk sketches computed where the chunks live
+(:mod:`randopt.distributed.sketch`), the QR of ``S A`` runs on the client, and
+every CG iteration is one fused reduction ``A^T (A v)`` over the chunks
+(:class:`randopt.distributed.RowMatrix`); LSQR/LSMR take two reductions per
+iteration and keep ``n``-vectors on the client. Results agree with the
+in-memory solver of the same seed to rounding (``tests/dask``).
+
 References
 ----------
 .. [1] H. Avron, P. Maymounkov and S. Toledo, "Blendenpik: supercharging
@@ -60,6 +69,8 @@ from .._validation import (
     check_rhs,
     is_operator,
 )
+from ..distributed._detect import is_dask_array
+from ..distributed.rowmatrix import RowMatrix, as_row_matrix
 from ._kernels import normal_product, residual_normal
 from .leverage import leverage_scores, numerical_rank
 from .operators import make_sketch
@@ -114,19 +125,26 @@ class LstsqResult:
 def auto_sketch(shape: tuple[int, int], sparse: bool) -> tuple[str, int, dict]:
     """The sketch, size and options that ``sketch="auto"`` picks for an (n, d) matrix.
 
-    Rule (measured with ``experiments/bench_sketch.py --auto``, 2 cores; see
-    the README): a sparse sign sketch with ``nnz_per_col = 4`` and
-    ``sketch_size = 12 d`` rows. Sparse sign embeds coherent matrices (rows of
-    leverage near one) that CountSketch at this size does not; 4 non-zeros
-    cost little more than 1 since the scatter-add is bound by reading ``A``;
-    12 d rows give a distortion near 0.3, so CG needs about 25 fused passes
-    for 1e-14, and a larger sketch stopped paying back its factorisation and
-    sketching time (``16 d`` and ``24 d`` measured within 5%; ``4 d`` doubled
-    the iterations). The size is capped at ``n``: below that, ``A`` itself is
-    factored.
+    Rule: a sparse sign sketch with ``nnz_per_col = 4`` and
+    ``sketch_size = clip(n // 20, 12 d, 48 d)`` rows (at most ``n``; at ``n``
+    the matrix itself is factored).
+
+    Why: each CG iteration is one pass over ``A``; a sketch of ``m`` rows has
+    distortion about ``sqrt(d / m)``, and measured iteration counts to
+    ``tol=1e-14`` at cond 1e8 are 24, 19 and 15 for ``m = 12 d, 24 d, 48 d``.
+    The price of a larger sketch is its QR, ``2 m d^2`` flops, and the
+    scatter-add's output buffer (``m d`` per thread) falling out of cache. For
+    ``d = 100`` the QR of a ``48 d`` sketch costs milliseconds, so the cap
+    applies; for ``d = 500`` with ``n = 10^5`` it would cost several passes,
+    so ``n // 20`` keeps ``m`` near ``12 d``. Sparse sign with 4 non-zeros
+    costs about the same as CountSketch (the scatter is bound by reading
+    ``A``) and, unlike CountSketch, embeds coherent matrices (rows of leverage
+    near one). ``python -m experiments.bench_sketch --auto`` prints the grid
+    of sketches and sizes this was chosen from.
     """
     n, d = shape
-    return "sparse_sign", min(n, 12 * d), {"nnz_per_col": 4}
+    size = min(n, max(12 * d, min(48 * d, n // 20)))
+    return "sparse_sign", size, {"nnz_per_col": 4}
 
 
 class _Preconditioner:
@@ -205,14 +223,22 @@ class _RowSampler:
     name = "leverage"
 
     def __init__(self, A, size, rng):
+        if isinstance(A, RowMatrix):
+            A = A.array
         if is_operator(A):
             raise TypeError("sketch='leverage' needs an explicit matrix, not a LinearOperator")
         scores = leverage_scores(A, method="approx", random_state=rng)
+        if is_dask_array(scores):
+            scores = np.asarray(scores.compute())
         self.idx, w = sample_rows(scores / scores.sum(), size, random_state=rng)
         self.root = np.sqrt(w)
 
     def __matmul__(self, M):
-        rows = _dense(M[self.idx]) if M.ndim == 2 else np.asarray(M[self.idx], dtype=np.float64)
+        if isinstance(M, RowMatrix):
+            M = M.array
+        # Only the sampled rows of a Dask array travel to the client.
+        picked = M[self.idx].compute() if is_dask_array(M) else M[self.idx]
+        rows = _dense(picked) if M.ndim == 2 else np.asarray(picked, dtype=np.float64)
         return rows * (self.root[:, None] if rows.ndim == 2 else self.root)
 
 
@@ -227,10 +253,16 @@ def _draw_sketch(A, kind, size, opts, rng):
 
 
 def _apply(S, M):
+    if isinstance(M, RowMatrix):
+        if S is None:
+            return M.compute()
+        return M.sketch(S) if hasattr(S, "apply_rows") else S @ M
     return _dense(M) if S is None else np.asarray(S @ M, dtype=np.float64)
 
 
 def _dense(A):
+    if is_dask_array(A):
+        A = A.compute()
     if sp.issparse(A):
         return A.toarray().astype(np.float64, copy=False)
     if is_operator(A):
@@ -239,17 +271,23 @@ def _dense(A):
 
 
 def _matvec(A, x):
+    if isinstance(A, RowMatrix):
+        return A.matvec(x)
     return np.asarray(A @ x, dtype=np.float64)
 
 
 def _rmatvec(A, r):
+    if isinstance(A, RowMatrix):
+        return A.rmatvec(r)
     if is_operator(A):
         return np.asarray(A.rmatmat(r) if r.ndim == 2 else A.rmatvec(r), dtype=np.float64)
     return np.asarray(A.T @ r, dtype=np.float64)
 
 
 def _normal(A, V, alpha):
-    if is_operator(A):
+    if isinstance(A, RowMatrix):
+        out = A.normal(V)
+    elif is_operator(A):
         out = _rmatvec(A, _matvec(A, V))
     else:
         out = normal_product(A, V)
@@ -260,6 +298,8 @@ def _normal(A, V, alpha):
 
 def _residual(A, b, x):
     """``(A^T (b - A x), ||b - A x||)``, in one pass where a fused kernel applies."""
+    if isinstance(A, RowMatrix):
+        return A.residual(b, x)
     out = None if is_operator(A) else residual_normal(A, x, b)
     if out is not None:
         return out
@@ -267,25 +307,29 @@ def _residual(A, b, x):
     return _rmatvec(A, r), np.linalg.norm(r, axis=0)
 
 
-def _cg(A, b, alpha, pre, y, tol, maxiter, restarts=2):
+def _cg(A, b, alpha, pre, y, tol, maxiter, restarts=1):
     """CG on ``P^T (A^T A + alpha I) P y = P^T A^T b`` from ``y``; columns run in lock-step.
 
-    CG's recursively updated residual drifts from the true one by rounding.
-    When the recursion meets the stopping rule, the true residual is computed
-    (the pass also yields ``||b - A x||`` for the result) and, if it does not
-    meet the rule, CG restarts from it, at most ``restarts`` times.
+    CG's recursively updated residual drifts from the true one by rounding,
+    most when the warm start ``x0`` is large (ill-conditioned ``A``). When the
+    recursion meets the stopping rule, the true residual is computed (the same
+    pass yields ``||b - A x||`` for the result) and, if it exceeds ``100 tol``
+    (drift, not the rounding floor of the true residual itself, measured near
+    ``1e-12`` at cond 1e8), CG restarts from it, at most ``restarts`` times.
 
     Returns ``y, iterations, converged, history, residual_norm``.
     """
     history = []
     it = 0
-    for _ in range(restarts + 1):
+    for attempt in range(restarts + 1):
         x = pre.apply(y)
         g, rnorm = _residual(A, b, x)
         s = pre.apply_t(g - (alpha * x if alpha else 0.0))
         gamma = np.sum(s * s, axis=0)
         ynorm = np.sqrt(np.sum(y * y, axis=0))
         done = (np.sqrt(gamma) <= tol * ynorm) | (gamma == 0)
+        if attempt > 0 and np.all(np.sqrt(gamma) <= 100 * tol * ynorm):
+            return y, it, True, np.asarray(history), rnorm
         if np.all(done) or it >= maxiter:
             return y, it, bool(np.all(done)), np.asarray(history), rnorm
         p = s.copy()
@@ -380,9 +424,10 @@ def lstsq(
         ``"precondition"``: sketch-and-precondition to full accuracy (module
         docstring). ``"sketch"``: sketch-and-solve, ``x = argmin ||S(Ax - b)||``;
         for a Gaussian sketch of ``m`` rows the expected squared residual is
-        ``||r*||^2 (1 + d / (m - d - 1))`` [5]_, so the default ``12 d`` rows give
-        a residual within about 4.5% of the optimum (``eps = sqrt(1 + d/(m-d-1))
-        - 1``); the sparse sketches measure within the same bound (tests).
+        ``||r*||^2 (1 + d / (m - d - 1))`` [5]_, so ``12 d`` rows give a
+        residual within about 4.5% of the optimum (``eps = sqrt(1 +
+        d/(m-d-1)) - 1``) and ``48 d`` rows within 1.1%; the sparse sketches
+        measure within the same bound (tests).
         ``"ihs"``: iterative Hessian sketch [4]_, ``x += (A^T S_t^T S_t A + alpha
         I)^{-1} A^T (b - A x)`` with a fresh sketch ``S_t`` each iteration, to
         the same stopping rule as ``"precondition"``.
@@ -391,8 +436,9 @@ def lstsq(
         with probabilities proportional to approximate leverage scores and
         rescales them.
     sketch_size : int, optional
-        Rows of the sketch (default ``12 d``, capped at ``n``; at ``n`` or more
-        ``A`` itself is factored and no sketch is drawn). Must be at least ``d``.
+        Rows of the sketch (default: :func:`auto_sketch`'s rule for
+        ``sketch="auto"``, else ``12 d``; capped at ``n``, and at ``n`` or more
+        ``A`` itself is factored and no sketch is drawn). At least ``d``.
     alpha : float, default=0.0
         Ridge penalty.
     tol : float, default=1e-14
@@ -431,9 +477,16 @@ def lstsq(
     (True, True)
     """
     t0 = time.perf_counter()
-    A = check_matrix(A, "A", accept_operator=True)
-    n, d = A.shape
-    b = check_rhs(b, n, "b")
+    if is_dask_array(A):
+        A = as_row_matrix(A)
+        n, d = A.shape
+        b = _check_dask_rhs(b, A)
+    else:
+        if is_dask_array(b):
+            b = b.compute()
+        A = check_matrix(A, "A", accept_operator=True)
+        n, d = A.shape
+        b = check_rhs(b, n, "b")
     if method not in ("precondition", "sketch", "ihs"):
         raise ValueError(f"method must be 'precondition', 'sketch' or 'ihs', got {method!r}")
     if solver not in ("cg", "lsqr", "lsmr"):
@@ -453,6 +506,16 @@ def lstsq(
     used = "none" if S is None else S.name
     SA = _apply(S, A)
     Sb = b if S is None else _apply(S, b)
+    if isinstance(A, RowMatrix):
+        # Every entry of A and b enters the sketch with a non-zero weight: a
+        # non-finite entry shows here, at no extra pass over the data.
+        if not np.isfinite(SA).all():
+            raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+        Sb = _dense(Sb)
+        if not np.isfinite(Sb).all():
+            raise ValueError("b contains NaN or infinity")
+        if not (method == "precondition" and solver == "cg"):
+            b = _dense(b)  # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors
     t1 = time.perf_counter()
     pre = _Preconditioner(SA, alpha, (n, d))
     y = pre.solve_sketched(Sb)
@@ -484,7 +547,10 @@ def lstsq(
         )
     t3 = time.perf_counter()
     if not (method == "precondition" and solver == "cg"):
-        rnorm = np.linalg.norm(b - _matvec(A, x), axis=0)
+        if isinstance(A, RowMatrix):
+            rnorm = A.residual(b, x)[1]
+        else:
+            rnorm = np.linalg.norm(b - _matvec(A, x), axis=0)
     return LstsqResult(
         x=x,
         residual_norm=float(rnorm) if np.ndim(rnorm) == 0 else rnorm,
@@ -503,6 +569,26 @@ def lstsq(
             "total": time.perf_counter() - t0,
         },
     )
+
+
+def _check_dask_rhs(b, A: RowMatrix):
+    """A right-hand side for a row-partitioned ``A``: a Dask array with ``A``'s row chunks."""
+    if b is None:
+        raise TypeError("b is None; pass a 1-D or 2-D array")
+    if not is_dask_array(b):
+        b = check_rhs(b, A.shape[0], "b")
+    else:
+        if b.ndim not in (1, 2):
+            raise ValueError(f"b must be 1-D or 2-D, got shape {b.shape}")
+        if b.shape[0] != A.shape[0]:
+            raise ValueError(
+                f"b has {b.shape[0]} rows but the matrix has {A.shape[0]}; shapes must match"
+            )
+        if b.dtype.kind not in "fiub":
+            raise TypeError(f"b must hold real numbers, got dtype {b.dtype}")
+        if b.size == 0:
+            raise ValueError(f"b is empty (shape {b.shape})")
+    return A.align(b.astype(np.float64) if b.dtype != np.float64 else b, "b")
 
 
 def _ihs(A, b, alpha, pre, x, kind, size, opts, tol, maxiter, rng):

@@ -11,6 +11,20 @@ rows, block ``b`` from ``numpy.random.default_rng([seed, b])``. The sketch of a
 row range can therefore be regenerated anywhere from ``(seed, block index)``
 alone, which is what a row-partitioned (out-of-core or distributed) matrix
 needs, and the result is the same however the rows are chunked.
+:meth:`SketchOperator.apply_rows` computes the contribution ``S[:, lo:hi] @
+A[lo:hi]`` of one row range from those streams only; no operator holds
+anything of size ``n_rows`` until an in-memory product asks for it, so a
+pickled operator (shipped to Dask workers) is a few hundred bytes plus, for
+the SRHT, its ``sketch_size`` row indices.
+
+The SRHT stays exact blockwise: the Sylvester-ordered Hadamard matrix factors
+as ``H_N = H_(N/B) kron H_B`` (``B = BLOCK_ROWS``), so ``P H_N D A`` is a sum
+over row blocks ``b`` of ``(-1)^popcount(i_hi & b) (H_B D_b A_b)[i_lo]`` for
+each kept row ``i = i_hi B + i_lo``. The per-block signs play the part of the
+left random signs of the block SRHT of Balabanov et al. [5]_, but here they
+reproduce the in-memory SRHT itself rather than a different sketch. The DCT
+variant is applied blockwise as explicit cosine rows (``sketch_size`` dense
+rows: Gaussian-sketch cost).
 
 References
 ----------
@@ -26,6 +40,9 @@ References
        algorithms via sparser subspace embeddings", FOCS 2013; J. A. Tropp
        et al., "Streaming low-rank matrix approximation with an application to
        scientific simulation", SIAM J. Sci. Comput. 41 (2019).
+.. [5] O. Balabanov, M. Beaupere, L. Grigori and V. Lederer, "Block
+       subsampled randomized Hadamard transform for low-rank approximation on
+       distributed architectures", arXiv:2210.11295 (2022).
 """
 
 from __future__ import annotations
@@ -102,13 +119,51 @@ def _as_operand(A: Any, n_rows: int) -> tuple[Any, bool]:
     return arr, vector
 
 
+def _as_row_block(A: Any) -> tuple[Any, bool]:
+    """Validate the operand of :meth:`SketchOperator.apply_rows` (any number of rows)."""
+    if sp.issparse(A) or isinstance(A, np.ndarray):
+        n = A.shape[0]
+    else:
+        n = np.shape(A)[0] if np.ndim(A) else 0
+    return _as_operand(A, n)
+
+
+def _covering_blocks(lo: int, hi: int):
+    """``(b, s0, s1, o0, o1)``: block ``b``'s rows ``s0:s1`` are rows ``o0:o1`` of ``[lo, hi)``."""
+    for b in range(lo // BLOCK_ROWS, -(-hi // BLOCK_ROWS)):
+        start = b * BLOCK_ROWS
+        r0, r1 = max(lo, start), min(hi, start + BLOCK_ROWS)
+        yield b, r0 - start, r1 - start, r0 - lo, r1 - lo
+
+
+def _parity_signs(x: np.ndarray) -> np.ndarray:
+    """``(-1)^popcount(x)`` elementwise (numpy < 2 has no bitwise_count)."""
+    parity = np.zeros(x.shape, dtype=np.int64)
+    x = x.copy()
+    while x.any():
+        parity ^= x & 1
+        x >>= 1
+    return np.where(parity, -1.0, 1.0)
+
+
+def _is_dask_array(A: Any) -> bool:
+    from ..distributed._detect import is_dask_array
+
+    return is_dask_array(A)
+
+
 class SketchOperator:
     """A random linear map from ``n_rows`` to ``sketch_size`` dimensions.
 
     Subclasses implement ``_apply(A)`` for a validated 2-D dense or sparse
-    operand and ``toarray()``; the base class handles vectors, operators and
-    validation. ``S.T`` and :meth:`aslinearoperator` give SciPy views.
+    operand, ``_apply_rows(A, lo, hi)`` for the contribution of rows
+    ``[lo, hi)`` and ``toarray()``; the base class handles vectors, operators,
+    Dask arrays and validation. ``S.T`` and :meth:`aslinearoperator` give
+    SciPy views.
     """
+
+    # Attributes that cache O(n_rows) state; dropped when pickled (see __getstate__).
+    _caches: tuple[str, ...] = ()
 
     name = "sketch"
 
@@ -127,7 +182,19 @@ class SketchOperator:
     def _block_rng(self, block: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, block])
 
+    def __getstate__(self) -> dict:
+        # Caches are rebuilt from the seed: a pickled operator stays O(sketch_size).
+        state = self.__dict__.copy()
+        for name in self._caches:
+            state[name] = None
+        return state
+
     def __matmul__(self, A: Any) -> np.ndarray:
+        if _is_dask_array(A):
+            from ..distributed.sketch import sketch_dask
+
+            # The sketch is small: compute it (with the active Dask scheduler).
+            return np.asarray(sketch_dask(self, A).compute())
         A, vector = _as_operand(A, self.n_rows)
         if is_operator(A):
             # S L = (L^T S^T)^T: the operator only offers products.
@@ -140,6 +207,56 @@ class SketchOperator:
     def apply(self, A: Any) -> np.ndarray:
         """``S @ A`` (same as the ``@`` operator)."""
         return self @ A
+
+    def apply_rows(self, A_rows: Any, lo: int) -> np.ndarray:
+        """The contribution ``S[:, lo:lo+k] @ A_rows`` of the ``k`` rows of ``A`` from ``lo``.
+
+        The needed columns of ``S`` are regenerated from ``(seed, block
+        index)`` for the blocks that rows ``[lo, lo + k)`` touch, so summing
+        the contributions of any row partition of ``A`` gives ``S @ A`` (equal
+        up to the order of floating-point additions). This is the task each
+        row chunk of a Dask array runs (:mod:`randopt.distributed.sketch`).
+
+        Parameters
+        ----------
+        A_rows : ndarray of shape (k,) or (k, d), or sparse matrix
+            Rows ``lo`` to ``lo + k`` of the operand.
+        lo : int
+            Index of the first of those rows.
+
+        Returns
+        -------
+        ndarray of shape (sketch_size,) or (sketch_size, d)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.sketch import sparse_sign
+        >>> A = np.random.default_rng(0).standard_normal((1000, 3))
+        >>> S = sparse_sign(40, 1000, random_state=0)
+        >>> parts = S.apply_rows(A[:300], 0) + S.apply_rows(A[300:], 300)
+        >>> bool(np.allclose(parts, S @ A, rtol=0, atol=1e-12))
+        True
+        """
+        A, vector = _as_row_block(A_rows)
+        if isinstance(lo, (bool, np.bool_)) or not isinstance(lo, (int, np.integer)):
+            raise TypeError(f"lo must be an integer row index, got {lo!r}")
+        lo = int(lo)
+        hi = lo + A.shape[0]
+        if lo < 0 or hi > self.n_rows:
+            raise ValueError(
+                f"rows [{lo}, {hi}) lie outside the {self.n_rows} columns of the sketch"
+            )
+        if is_operator(A):
+            raise TypeError("apply_rows needs an explicit (dense or sparse) row block")
+        if A.shape[0] == 0:
+            out = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
+        else:
+            out = np.asarray(self._apply_rows(A, lo, hi))
+        return out[:, 0] if vector else out
+
+    def _apply_rows(self, A, lo: int, hi: int) -> np.ndarray:
+        raise NotImplementedError
 
     def toarray(self) -> np.ndarray:
         raise NotImplementedError
@@ -171,6 +288,7 @@ class GaussianSketch(SketchOperator):
 
     name = "gaussian"
     _cache_limit = 1 << 24  # entries kept in memory between applications (128 MiB)
+    _caches = ("_dense",)
 
     def __init__(self, sketch_size: int, n_rows: int, seed: int):
         super().__init__(sketch_size, n_rows, seed)
@@ -208,6 +326,14 @@ class GaussianSketch(SketchOperator):
             out += G @ blk if not sp.issparse(blk) else np.asarray((blk.T @ G.T).T)
         return out
 
+    def _apply_rows(self, A, lo, hi):
+        out = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
+        for b, s0, s1, o0, o1 in _covering_blocks(lo, hi):
+            G = self._block(b, A.dtype)[:, s0:s1]
+            blk = A[o0:o1]
+            out += G @ blk if not sp.issparse(blk) else np.asarray((blk.T @ G.T).T)
+        return out
+
 
 class SRHT(SketchOperator):
     """Subsampled randomized Hadamard (or DCT) transform; see :func:`srht`."""
@@ -225,18 +351,71 @@ class SRHT(SketchOperator):
                 f"sketch_size={sketch_size} exceeds the {n_out} rows of the transformed matrix"
             )
         self.n_transformed = n_out
-        n_blocks = -(-n_rows // BLOCK_ROWS)
-        self.signs = np.concatenate(
-            [
-                self._block_rng(b).choice(
-                    np.array([-1.0, 1.0]), size=min(BLOCK_ROWS, n_rows - b * BLOCK_ROWS)
-                )
-                for b in range(n_blocks)
-            ]
-        )
+        self._signs: np.ndarray | None = None
         # The row subset is global: drawn from a stream no data block uses.
         pick = self._block_rng(_GLOBAL_STREAM).choice(n_out, sketch_size, replace=False)
         self.rows = np.sort(pick)
+
+    _caches = ("_signs",)
+
+    def _block_signs(self, b: int) -> np.ndarray:
+        nb = min(BLOCK_ROWS, self.n_rows - b * BLOCK_ROWS)
+        return self._block_rng(b).choice(np.array([-1.0, 1.0]), size=nb)
+
+    @property
+    def signs(self) -> np.ndarray:
+        """The diagonal ``D`` of random signs (formed on first use: O(n_rows) memory)."""
+        if self._signs is None:
+            n_blocks = -(-self.n_rows // BLOCK_ROWS)
+            self._signs = np.concatenate([self._block_signs(b) for b in range(n_blocks)])
+        return self._signs
+
+    def _apply_rows(self, A, lo, hi):
+        if self.transform == "dct":
+            return self._dct_rows(A, lo, hi)
+        m, d = self.sketch_size, A.shape[1]
+        dtype = A.dtype
+        # H_N = H_(N/B) kron H_B (module docstring): kept row i = i_hi * B + i_lo
+        # reads row i_lo of each block's own transform, with sign (-1)^popcount(i_hi & b).
+        width = min(BLOCK_ROWS, self.n_transformed)
+        shift = width.bit_length() - 1
+        i_hi, i_lo = self.rows >> shift, self.rows & (width - 1)
+        out = np.zeros((d, m), dtype=dtype)
+        with _kernels.threads_for(0 if d < 2 else width * d * dtype.itemsize):
+            for b, s0, s1, o0, o1 in _covering_blocks(lo, hi):
+                blk = A[o0:o1]
+                blk = blk.toarray() if sp.issparse(blk) else blk
+                X = np.zeros((d, width), dtype=dtype)
+                np.multiply(blk.T, self._block_signs(b)[s0:s1].astype(dtype), out=X[:, s0:s1])
+                _kernels.fwht_rows(X)
+                out += X[:, i_lo] * _parity_signs(i_hi & b).astype(dtype)
+        return np.ascontiguousarray(out.T * dtype.type(1.0 / np.sqrt(m)))
+
+    def _dct_rows(self, A, lo, hi):
+        # Orthonormal DCT-II: C[i, j] = c_i cos(pi (2j + 1) i / (2n)), c_0 = sqrt(1/n),
+        # c_i = sqrt(2/n). The angle is reduced exactly in integers (mod 4n) first.
+        n, m = self.n_rows, self.sketch_size
+        dtype = A.dtype
+        i = self.rows.astype(np.int64)
+        scale = np.where(i == 0, np.sqrt(1.0 / n), np.sqrt(2.0 / n)) * np.sqrt(n / m)
+        out = np.zeros((m, A.shape[1]), dtype=np.float64)
+        step = 4096
+        for c0 in range(lo, hi, step):
+            c1 = min(hi, c0 + step)
+            j = np.arange(c0, c1, dtype=np.int64)
+            phase = ((2 * j[None, :] + 1) * i[:, None]) % (4 * n)
+            C = np.cos(phase * (np.pi / (2 * n))) * scale[:, None]
+            C *= self._signs_of(c0, c1)
+            blk = A[c0 - lo : c1 - lo]
+            out += C @ blk if not sp.issparse(blk) else np.asarray((blk.T @ C.T).T)
+        return out.astype(dtype, copy=False)
+
+    def _signs_of(self, lo, hi):
+        if self._signs is not None:
+            return self._signs[lo:hi]
+        return np.concatenate(
+            [self._block_signs(b)[s0:s1] for b, s0, s1, _, _ in _covering_blocks(lo, hi)]
+        )
 
     def _apply(self, A):
         m = self.sketch_size
@@ -281,20 +460,52 @@ class SparseSketch(SketchOperator):
             raise ValueError(f"nnz_per_col={nnz_per_col} exceeds sketch_size={sketch_size}")
         self.nnz_per_col = nnz_per_col
         self.name = name
-        m, z = sketch_size, nnz_per_col
+        self._rows: np.ndarray | None = None
+        self._vals: np.ndarray | None = None
+
+    _caches = ("_rows", "_vals")
+
+    def _block_pattern(self, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row indices and values of the non-zeros of the columns of block ``b``."""
+        m, z = self.shape[0], self.nnz_per_col
         # OSNAP-style: non-zero t of every column lies in the t-th of z row bands,
         # so the z positions are distinct without rejection sampling.
         edges = (np.arange(z + 1) * m) // z
         widths = np.diff(edges)
-        rows, vals = [], []
-        for b in range(-(-n_rows // BLOCK_ROWS)):
-            nb = min(BLOCK_ROWS, n_rows - b * BLOCK_ROWS)
-            g = self._block_rng(b)
-            offs = (g.random((nb, z)) * widths).astype(np.int64)
-            rows.append(edges[:-1] + offs)
-            vals.append(np.where(g.random((nb, z)) < 0.5, -1.0, 1.0))
-        self.rows = np.ascontiguousarray(np.vstack(rows), dtype=np.int64)
-        self.vals = np.ascontiguousarray(np.vstack(vals) / np.sqrt(z))
+        nb = min(BLOCK_ROWS, self.n_rows - b * BLOCK_ROWS)
+        g = self._block_rng(b)
+        offs = (g.random((nb, z)) * widths).astype(np.int64)
+        rows = (edges[:-1] + offs).astype(np.int64, copy=False)
+        vals = np.where(g.random((nb, z)) < 0.5, -1.0, 1.0) / np.sqrt(z)
+        return rows, vals
+
+    def _pattern(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = [
+            tuple(x[s0:s1] for x in self._block_pattern(b))
+            for b, s0, s1, _, _ in _covering_blocks(lo, hi)
+        ]
+        rows = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
+        vals = np.ascontiguousarray(np.vstack([p[1] for p in parts]))
+        return rows, vals
+
+    @property
+    def rows(self) -> np.ndarray:
+        """``(n_rows, nnz_per_col)`` row indices of the non-zeros (formed on first use)."""
+        if self._rows is None:
+            self._rows, self._vals = self._pattern(0, self.n_rows)
+        return self._rows
+
+    @property
+    def vals(self) -> np.ndarray:
+        """``(n_rows, nnz_per_col)`` values ``±1/sqrt(nnz_per_col)`` (formed on first use)."""
+        if self._vals is None:
+            self._rows, self._vals = self._pattern(0, self.n_rows)
+        return self._vals
+
+    def _apply_rows(self, A, lo, hi):
+        rows, vals = self._pattern(lo, hi)
+        vals = vals if A.dtype == np.float64 else vals.astype(A.dtype)
+        return _kernels.sparse_embed(A, rows, vals, self.sketch_size)
 
     def _apply(self, A):
         vals = self.vals if A.dtype == np.float64 else self.vals.astype(A.dtype)
