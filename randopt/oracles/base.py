@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import check_matrix, check_rhs, check_vector
+from ..distributed._detect import is_dask_array
 from ..sketch.sampling import Sample
 from . import _kernels
 
@@ -231,6 +232,18 @@ class FiniteSum(Objective):
     _loss_code: int = -1
 
     def __init__(self, X: Any, y: Any, alpha: float = 0.0) -> None:
+        self._dask = None
+        if is_dask_array(X):
+            # Row-chunked Dask data: passes become map-reduces over the chunks
+            # (randopt.distributed.oracles); y stays distributed too.
+            from ..distributed.oracles import DaskData
+
+            self._dask = DaskData(X, y)
+            self.X, self.y, self._sparse = self._dask.X, self._dask.y, False
+            self.n_samples, self.n_features = self._dask.shape
+            self._set_alpha(alpha)
+            self._row_norms_sq = None
+            return
         X = check_matrix(X, "X", accept_sparse=True)
         if sp.issparse(X):
             X = sp.csr_matrix(X)
@@ -244,14 +257,26 @@ class FiniteSum(Objective):
         self.y = check_rhs(y, self.n_samples, "y").astype(np.float64, copy=False)
         if self.y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {self.y.shape}")
+        self._set_alpha(alpha)
+        self._row_norms_sq: np.ndarray | None = None
+
+    def _set_alpha(self, alpha: Any) -> None:
         alpha = float(alpha)
         if not np.isfinite(alpha) or alpha < 0:
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
         self.alpha = alpha
-        self._row_norms_sq: np.ndarray | None = None
+
+    def _labels(self, y: Any) -> Any:
+        """Binary labels mapped to {0, 1} (lazily, chunk by chunk, for Dask data)."""
+        if self._dask is not None:
+            from ..distributed.oracles import dask_binary_labels
+
+            self._dask.y = dask_binary_labels(y, self._dask.X.chunks[0])
+            return self._dask.y
+        return binary_labels(y, self.n_samples)
 
     def __repr__(self) -> str:
-        kind = "CSR" if self._sparse else "dense"
+        kind = "Dask" if self._dask is not None else "CSR" if self._sparse else "dense"
         return (
             f"{type(self).__name__}(n_samples={self.n_samples}, n_features={self.n_features}, "
             f"{kind} {self.X.dtype}, alpha={self.alpha:g})"
@@ -280,6 +305,8 @@ class FiniteSum(Objective):
         gradient only the sampled rows, re-weighted.
         """
         n, d = self.n_samples, self.n_features
+        if self._dask is not None:
+            return self._evaluate_dask(w, need_grad, gradient_sample)
         g = np.empty(d)
         D = np.empty(n)
         full_grad = need_grad and gradient_sample is None
@@ -296,6 +323,64 @@ class FiniteSum(Objective):
                 g += self.alpha * w
         return Evaluation(w, float(fun), g if need_grad else None, D)
 
+    def _evaluate_dask(self, w, need_grad, gradient_sample) -> Evaluation:
+        # The value always uses every row (one map-reduce); a sampled gradient
+        # gathers its rows only. Curvature of all n rows is not kept: None.
+        n = self.n_samples
+        total, g = self._dask.value_grad(w, self._loss_code, need_grad and gradient_sample is None)
+        if need_grad and gradient_sample is not None:
+            _, g, _, _ = self._dask.sampled(
+                w, self._loss_code, gradient_sample.indices, gradient_sample.weights, True
+            )
+        fun = total / n
+        if self.alpha:
+            fun += 0.5 * self.alpha * float(w @ w)
+        if need_grad:
+            g = g / n
+            if self.alpha:
+                g += self.alpha * w
+        return Evaluation(w, float(fun), g if need_grad else None, None)
+
+    def _hessian_model_dask(self, ev, sample, explicit) -> HessianModel:
+        n, d = self.n_samples, self.n_features
+        alpha, code, w = self.alpha, self._loss_code, ev.x
+        if sample is None:
+            if explicit:
+                H = self._dask.full_hessian(w, code) / n
+                if alpha:
+                    H.flat[:: d + 1] += alpha
+                return HessianModel(d, n, matrix=H)
+
+            def full_matvec(v: np.ndarray) -> np.ndarray:
+                out = self._dask.full_hessian_matvec(w, code, v) / n
+                return out + alpha * v if alpha else out
+
+            return HessianModel(d, n, matvec=full_matvec)
+        _, _, D, Xs = self._dask.sampled(w, code, sample.indices, sample.weights, False)
+        coef = D * (sample.weights / n)
+        m = sample.indices.shape[0]
+        if explicit:
+            H = np.empty((d, d))
+            if sp.issparse(Xs):
+                _kernels.csr_gram(Xs.data, Xs.indices, Xs.indptr, _EMPTY_IDX, coef, H,
+                                  _kernels.n_chunks(m, per_thread=1))
+            else:
+                _kernels.dense_gram(Xs, _EMPTY_IDX, coef, H, _kernels.n_chunks(m, per_thread=1))
+            if alpha:
+                H.flat[:: d + 1] += alpha
+            return HessianModel(d, m, matrix=H)
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            out = np.empty(d)
+            if sp.issparse(Xs):
+                _kernels.csr_gram_matvec(Xs.data, Xs.indices, Xs.indptr, _EMPTY_IDX, coef, v,
+                                         out, _kernels.n_chunks(m))
+            else:
+                _kernels.dense_gram_matvec(Xs, _EMPTY_IDX, coef, v, out, _kernels.n_chunks(m))
+            return out + alpha * v if alpha else out
+
+        return HessianModel(d, m, matvec=matvec)
+
     def hessian_model(
         self,
         w_or_eval: np.ndarray | Evaluation,
@@ -311,8 +396,12 @@ class FiniteSum(Objective):
         """
         if isinstance(w_or_eval, Evaluation):
             ev = w_or_eval
+        elif self._dask is not None:
+            ev = Evaluation(w_or_eval, float("nan"), None, None)
         else:
             ev = self.evaluate(w_or_eval, need_grad=False)
+        if self._dask is not None:
+            return self._hessian_model_dask(ev, sample, explicit)
         n, d = self.n_samples, self.n_features
         if sample is None:
             idx = _EMPTY_IDX
@@ -359,6 +448,8 @@ class FiniteSum(Objective):
 
     def hessian_weights(self, w: Any) -> np.ndarray:
         """The Hessian weights ``D_i = l''(a_i^T w) / n`` (so ``H = X^T diag(D) X + alpha I``)."""
+        if self._dask is not None:
+            raise TypeError("hessian_weights of Dask data would be an n-vector on the client")
         return self.evaluate(self._check_w(w), need_grad=False).curvature / self.n_samples
 
     @property
@@ -380,6 +471,11 @@ class FiniteSum(Objective):
         root ``diag(|D|)^{1/2} X`` ([2]_); when every weight vanishes (a
         saturated model) they fall back to the plain row norms.
         """
+        if self._dask is not None:
+            raise TypeError(
+                "hessian_sampling='nonuniform' needs the curvature of all n rows on the "
+                "client; with Dask data use hessian_sampling='uniform'"
+            )
         p = np.abs(ev.curvature) * self.row_norms_sq
         total = p.sum()
         if not total > 0 or not np.isfinite(total):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _kernels
-from .base import FiniteSum, binary_labels
+from .base import FiniteSum
 
 __all__ = ["NonlinearLeastSquares"]
 
@@ -54,4 +54,4 @@ class NonlinearLeastSquares(FiniteSum):
 
     def __init__(self, X: Any, y: Any, alpha: float = 0.0) -> None:
         super().__init__(X, y, alpha)
-        self.y = binary_labels(y, self.n_samples)
+        self.y = self._labels(y)
