@@ -4,7 +4,7 @@ Importing randopt compiles nothing: Numba kernels compile (or load from their
 on-disk cache) on first use.
 """
 
-from . import datasets, optimize, oracles, sketch
+from . import datasets, norms, optimize, oracles, sketch
 from .estimators import SketchedLinearRegression, SubsampledNewtonClassifier
 from .sketch import lstsq
 
@@ -15,6 +15,7 @@ __all__ = [
     "SubsampledNewtonClassifier",
     "datasets",
     "lstsq",
+    "norms",
     "optimize",
     "oracles",
     "sketch",
