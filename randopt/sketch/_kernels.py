@@ -246,19 +246,47 @@ def _normal_vec_dense_c(A, v, n_chunks):
 
 @nb.njit(**_PAR_FAST)
 def _residual_normal_dense_c(A, x, b, n_chunks):
+    # Returns [A^T r, ||r||^2] for r = b - A x; rows four at a time as above.
     n, d = A.shape
     buf = np.zeros((n_chunks, d + 1), dtype=np.float64)
     step = (n + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
         g = buf[c]
-        for i in range(c * step, min(n, (c + 1) * step)):
-            t = 0.0
+        hi = min(n, (c + 1) * step)
+        i = c * step
+        while i + 4 <= hi:
+            a0 = A[i]
+            a1 = A[i + 1]
+            a2 = A[i + 2]
+            a3 = A[i + 3]
+            t0 = 0.0
+            t1 = 0.0
+            t2 = 0.0
+            t3 = 0.0
             for j in range(d):
-                t += A[i, j] * x[j]
-            t = b[i] - t
-            g[d] += t * t
+                xj = x[j]
+                t0 += a0[j] * xj
+                t1 += a1[j] * xj
+                t2 += a2[j] * xj
+                t3 += a3[j] * xj
+            t0 = b[i] - t0
+            t1 = b[i + 1] - t1
+            t2 = b[i + 2] - t2
+            t3 = b[i + 3] - t3
+            g[d] += t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
             for j in range(d):
-                g[j] += t * A[i, j]
+                g[j] += t0 * a0[j] + t1 * a1[j] + t2 * a2[j] + t3 * a3[j]
+            i += 4
+        while i < hi:
+            a0 = A[i]
+            t0 = 0.0
+            for j in range(d):
+                t0 += a0[j] * x[j]
+            t0 = b[i] - t0
+            g[d] += t0 * t0
+            for j in range(d):
+                g[j] += t0 * a0[j]
+            i += 1
     res = buf[0]
     for c in range(1, n_chunks):
         res += buf[c]

@@ -150,24 +150,35 @@ def auto_sketch(shape: tuple[int, int], sparse: bool) -> tuple[str, int, dict]:
 class _Preconditioner:
     """``P`` (d x r) from a factorisation of the sketched (and ridge-augmented) matrix."""
 
-    def __init__(self, SA: np.ndarray, alpha: float, shape: tuple[int, int]):
+    def __init__(self, SA: np.ndarray, alpha: float, shape: tuple[int, int], Sb=None):
         d = SA.shape[1]
         M = SA if alpha == 0 else np.vstack([SA, np.sqrt(alpha) * np.eye(d)])
-        self.m_rows = SA.shape[0]
-        Q, R = scipy.linalg.qr(M, mode="economic", check_finite=False)
+        if Sb is not None:
+            # QR of [S A | S b] gives Q^T S b in R's last columns, so Q is never formed.
+            rhs = Sb.reshape(Sb.shape[0], -1)
+            if alpha:
+                rhs = np.vstack([rhs, np.zeros((d, rhs.shape[1]))])
+            M = np.hstack([M, rhs])
+        R_full = scipy.linalg.qr(M, mode="r", check_finite=False)[0]
+        k = min(R_full.shape[0], d)
+        R = R_full[:k, :d]
         Ur, s, Vt = scipy.linalg.svd(R, check_finite=False)
         self.singular_values = s
         self.rank = numerical_rank(s, shape) if alpha == 0 else d
         self.full_rank = self.rank == d
         if self.full_rank:
-            self.R = R
+            self.R = np.ascontiguousarray(R)
         else:
             r = self.rank
             self.P = Vt[:r].T / s[:r]
             # y = P^+ x for x in range(P): y = Sigma_r V_r^T x.
             self.Pinv = Vt[:r] * s[:r, None]
-        # Q U_r maps a sketched right-hand side to the sketch-and-solve y.
-        self.QU = Q @ Ur[:, : self.rank] if not self.full_rank else Q
+        self.y0 = None
+        if Sb is not None:
+            z = R_full[:k, d:]
+            if not self.full_rank:
+                z = Ur[:, : self.rank].T @ z
+            self.y0 = z[:, 0] if Sb.ndim == 1 else z
 
     def apply(self, y):  # x = P y
         if self.full_rank:
@@ -184,9 +195,9 @@ class _Preconditioner:
             return self.R @ x
         return self.Pinv @ x
 
-    def solve_sketched(self, Sb):
-        """``y`` of the sketch-and-solve solution ``x = P y`` for the sketched ``S b``."""
-        return self.QU[: self.m_rows].T @ Sb
+    def solve_sketched(self):
+        """``y`` of the sketch-and-solve solution ``x = P y`` for the ``S b`` given."""
+        return self.y0
 
 
 def _resolve_sketch(sketch, sketch_size, shape, sparse, nnz_per_col):
@@ -517,8 +528,8 @@ def lstsq(
         if not (method == "precondition" and solver == "cg"):
             b = _dense(b)  # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors
     t1 = time.perf_counter()
-    pre = _Preconditioner(SA, alpha, (n, d))
-    y = pre.solve_sketched(Sb)
+    pre = _Preconditioner(SA, alpha, (n, d), Sb)
+    y = pre.solve_sketched()
     t2 = time.perf_counter()
     history = np.empty(0)
     if method == "sketch":
