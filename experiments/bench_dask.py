@@ -141,9 +141,11 @@ def main(argv=None):
         blocks = _write_blocks(folder, n, d, chunk, seed=0)
         report["write_s"] = time.perf_counter() - t
         print(f"wrote {n} x {d} ({data_bytes / 1e9:.2f} GB) in {report['write_s']:.1f} s")
-        os.environ["NUMBA_NUM_THREADS"] = "1"  # inherited by the workers
+        # One Numba thread per worker, set in the workers' environment only: the
+        # client's Numba must keep its own thread count for the in-memory runs.
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                               memory_limit=mem, dashboard_address=None, silence_logs=40)
+                               memory_limit=mem, dashboard_address=None, silence_logs=40,
+                               env={"NUMBA_NUM_THREADS": "1"})
         with Client(cluster) as client:
             X, b, y = _open(blocks, n, d, chunk)
             pids = {f"worker{i}": p for i, p in enumerate(client.run(os.getpid).values())}
