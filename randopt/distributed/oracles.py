@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from ..oracles import _kernels
 from ._detect import is_dask_array, require_dask
 from ._reduce import row_aligned, rowwise_sum
+from .rowmatrix import RowMatrix
 
 __all__ = ["DaskData", "dask_binary_labels"]
 
@@ -112,17 +113,11 @@ class DaskData:
 
     def __init__(self, X: Any, y: Any):
         require_dask()
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D, got an array of shape {X.shape}")
-        if any(np.isnan(c) for c in X.shape) or min(X.shape) == 0:
-            raise ValueError(f"X has shape {X.shape}; it needs known, non-zero sizes")
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-        if len(X.chunks[1]) > 1:
-            X = X.rechunk({1: -1})
-        self.X = X
-        self.shape = tuple(int(s) for s in X.shape)
-        self.dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
+        # RowMatrix owns the checks of a row-chunked array (shape, chunks, dtype).
+        rows = RowMatrix(X, "X")
+        self.X = rows.array
+        self.shape = rows.shape
+        self.dtype = rows.dtype
         self.y = self.align(y, "y")
         if self.y.ndim != 1:
             raise ValueError(f"y must be 1-D, got shape {self.y.shape}")
