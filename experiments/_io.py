@@ -23,7 +23,30 @@ __all__ = ["atomic_path", "write_text", "write_json", "write_csv", "read_csv", "
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temp path next to ``path``; on success rename it to ``path``, else delete it."""
+    """Yield a temp path next to ``path``; on success rename it to ``path``, else delete it.
+
+    Parameters
+    ----------
+    path : path
+        The file to (re)place; its folder is created if needed.
+
+    Yields
+    ------
+    pathlib.Path
+        A temp file in the same folder (so the rename is atomic).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from experiments._io import atomic_path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "a.txt"
+    ...     with atomic_path(target) as tmp:
+    ...         _ = tmp.write_text("done")
+    ...     print(target.read_text(), sorted(p.name for p in Path(folder).iterdir()))
+    done ['a.txt']
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -38,6 +61,25 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : path
+        Target file.
+    text : str
+        Its new contents.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from experiments._io import write_text
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_text(Path(folder) / "sub" / "t.md", "# title")
+    ...     print((Path(folder) / "sub" / "t.md").read_text())
+    # title
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
@@ -60,13 +102,57 @@ def _jsonable(value: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Strict JSON (NaN and infinities become ``null``), indented."""
+    """Write ``data`` as strict JSON (NaN and infinities become ``null``), indented, atomically.
+
+    NumPy scalars and arrays are converted to Python numbers and lists.
+
+    Parameters
+    ----------
+    path : path
+        Target file.
+    data : object
+        Dicts, lists, tuples, numbers, strings, NumPy scalars and arrays.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> import numpy as np
+    >>> from pathlib import Path
+    >>> from experiments._io import write_json
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_json(Path(folder) / "j.json", {"a": np.arange(2), "b": float("nan")})
+    ...     print(json.loads((Path(folder) / "j.json").read_text()))
+    {'a': [0, 1], 'b': None}
+    """
     text = json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n"
     write_text(path, text)
 
 
 def write_csv(path: str | os.PathLike[str], columns: dict[str, Any]) -> None:
-    """Write equal-length columns; floats with 17 significant digits (round-trip exact)."""
+    """Write equal-length columns as CSV, atomically; floats round-trip exactly (``repr``).
+
+    Parameters
+    ----------
+    path : path
+        Target file.
+    columns : dict of array-like
+        Column name -> values, all of one length.
+
+    Raises
+    ------
+    ValueError
+        The columns have different lengths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from experiments._io import write_csv
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_csv(Path(folder) / "c.csv", {"k": [0, 1], "f": [0.1, 1 / 3]})
+    ...     print((Path(folder) / "c.csv").read_text().splitlines())
+    ['k,f', '0,0.1', '1,0.3333333333333333']
+    """
     names = list(columns)
     arrays = [np.asarray(columns[k]) for k in names]
     lengths = {a.shape[0] for a in arrays}
@@ -84,7 +170,28 @@ def write_csv(path: str | os.PathLike[str], columns: dict[str, Any]) -> None:
 
 
 def read_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read a file written by :func:`write_csv` back into float arrays."""
+    """Read a file written by :func:`write_csv` back into float arrays.
+
+    Parameters
+    ----------
+    path : path
+        A CSV file with a header row and numeric cells.
+
+    Returns
+    -------
+    dict of ndarray
+        Column name -> float64 values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from experiments._io import read_csv, write_csv
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     write_csv(Path(folder) / "c.csv", {"f": [1e-300, 1 / 3]})
+    ...     print(read_csv(Path(folder) / "c.csv")["f"].tolist() == [1e-300, 1 / 3])
+    True
+    """
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         names = next(reader)
@@ -94,7 +201,28 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
-    """``fig.savefig`` through a temp file (the format is taken from ``path``'s suffix)."""
+    """``fig.savefig`` through a temp file (the format is taken from ``path``'s suffix).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : path
+        Target file, e.g. ``out/figure.png``.
+    **kwargs
+        Passed to ``savefig`` (e.g. ``dpi``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from matplotlib.figure import Figure
+    >>> from experiments._io import save_figure
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_figure(Figure(figsize=(1, 1)), Path(folder) / "f.png", dpi=20)
+    ...     print((Path(folder) / "f.png").read_bytes()[:4])
+    b'\x89PNG'
+    """
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip("."), **kwargs)

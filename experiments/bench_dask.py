@@ -9,7 +9,7 @@ is larger than their sum), and reports for
 1. ``randopt.lstsq(A, b)`` (sketch-and-precondition, sparse sign sketch, CG
    with one fused reduction per iteration), and
 2. ``trust_region`` on the sigmoid least-squares loss
-   (:class:`randopt.oracles.NonlinearLeastSquares`), uniform Hessian sample,
+   (:class:`randopt.oracles.SigmoidLeastSquaresObjective`), uniform Hessian sample,
 
 the wall time, the peak RSS of each worker and of the client (psutil,
 sampled every 50 ms in a thread), and the same code in memory on the first
@@ -125,7 +125,7 @@ def main(argv=None):
 
     import randopt
     from randopt.optimize import trust_region
-    from randopt.oracles import NonlinearLeastSquares
+    from randopt.oracles import SigmoidLeastSquaresObjective
 
     n, d, chunk = args.rows, args.cols, args.chunk
     data_bytes = n * d * 8
@@ -159,7 +159,7 @@ def main(argv=None):
                                "peak_rss_MB": {k: v / 2**20 for k, v in mon.peak.items()}}
             print(f"lstsq: {report['lstsq_s']:.1f} s, {res.iterations} iterations, "
                   f"peak RSS MB {report['lstsq']['peak_rss_MB']}")
-            f = NonlinearLeastSquares(X, y)
+            f = SigmoidLeastSquaresObjective(X, y)
             with PeakRSS(pids) as mon:
                 t = time.perf_counter()
                 tr = trust_region(f, np.zeros(d), hessian_sample_size=0.001,
@@ -183,8 +183,8 @@ def main(argv=None):
             np.linalg.lstsq(Xs, bs, rcond=None)
             report["numpy_lstsq_s"] = time.perf_counter() - t
             t = time.perf_counter()
-            trust_region(NonlinearLeastSquares(Xs, ys), np.zeros(d), hessian_sample_size=0.001,
-                         max_iter=args.tr_iters, random_state=0)
+            trust_region(SigmoidLeastSquaresObjective(Xs, ys), np.zeros(d),
+                         hessian_sample_size=0.001, max_iter=args.tr_iters, random_state=0)
             report["mem_tr_s"] = time.perf_counter() - t
         scale = n / m
         for key, mem_key in (("lstsq_s", "mem_lstsq_s"), ("tr_s", "mem_tr_s")):

@@ -1,6 +1,6 @@
 """Benchmark of the norm estimators against the baselines a user would pick.
 
-Run ``python -m experiments.bench_norms`` (about 10 minutes on 2 cores;
+Run ``python -m experiments.bench_norms`` (about 20 minutes on 2 cores;
 ``--quick`` for a smoke run at reduced sizes).  In one run it prints:
 
 1. ``spectral_norm`` (Lanczos, randomized, power; best of 2 runs) against
@@ -18,7 +18,12 @@ Run ``python -m experiments.bench_norms`` (about 10 minutes on 2 cores;
    ``conv_singular_values`` against the straightforward all-singular-values;
 3. the 2->4 (and 2->3, 2->6) bracket ``upper / lower`` of ``two_to_q_norm``
    on Gaussian and planted-spike matrices;
-4. Numba's first-call cost in a fresh process (cold cache, then warm cache).
+4. Numba's first-call cost in a fresh process (cold cache, then warm cache);
+5. the sum-of-squares certificate of the 2->4 (and 2->6) norm beside today's
+   interpolation and spectral bounds, bracket and time per size (d = 10 to 50,
+   and the planted-sparse instances; :mod:`experiments.bench_two_to_q`).
+
+``--only spectral,conv`` runs some sections only.
 
 BLAS and Numba both use ``--threads`` threads (default 2, the machine's
 cores), pinned with threadpoolctl and ``numba.set_num_threads``; the
@@ -92,7 +97,7 @@ def bench_spectral(quick, rng):
             baseline, t_base = "numpy.linalg.norm(A, 2)", t_np
             line(baseline, round(t_np, 3), 1.0, 0.0, "exact")
         else:
-            ref = spectral_norm(A, tol=1e-12, maxiter=2000, random_state=99)
+            ref = spectral_norm(A, tol=1e-12, max_iter=2000, random_state=99).norm
             t_base = None
         t_svds, s = best_time(
             lambda A=A: svds(A, k=1, tol=1e-6, return_singular_vectors=False,
@@ -115,10 +120,10 @@ def bench_spectral(quick, rng):
              f"{abs(float(s[0]) / ref - 1):.1e}", "-", count[0])
         for method in ("lanczos", "randomized", "power"):
             t, res = best_time(lambda A=A, method=method: spectral_norm(
-                A, method=method, tol=1e-6, random_state=0, return_info=True), 2)
+                A, method=method, tol=1e-6, random_state=0), 2)
             line(f"spectral_norm({method})", round(t, 3), round(t_base / t, 2),
                  f"{abs(res.norm / ref - 1):.1e}", f"{res.upper / res.lower - 1:.1e}",
-                 res.nmatvec)
+                 res.n_matvec)
         print(f"(ratio = {baseline} time / method time; reference value "
               f"{'numpy' if dense else 'Lanczos at tol 1e-12'}; lanczos bracket holds with "
               "probability 1 - 1e-6)")
@@ -154,7 +159,7 @@ def bench_conv(quick, rng, threads):
                 numba.set_num_threads(nt)
                 for method in ("gram", "exact"):
                     t, val = best_time(lambda K=K, n=n, m=method: conv_spectral_norm(
-                        K, (n, n), method=m), repeats)
+                        K, (n, n), method=m).norm, repeats)
                     line(f"{kind} {c}->{c} 3x3 @ {n}x{n}", round(t0, 3), method, round(t, 3),
                          round(t0 / t, 2), f"{val / exact - 1:+.1e}", nt,
                          widths=(30, 9, 9, 9, 9, 10, 8))
@@ -185,6 +190,15 @@ def bench_two_to_q(quick, rng):
                      widths=(30, 5, 10, 32, 9))
 
 
+def bench_sos(quick):
+    # The per-size table of experiments.bench_two_to_q: today's bounds beside the
+    # sum-of-squares certificate (d = 10..50 and the hard planted instances).
+    from experiments import bench_two_to_q
+
+    print("\n== 5. two_to_q_norm q=4 (6): interpolation, spectral and sum-of-squares brackets ==")
+    bench_two_to_q.print_table(bench_two_to_q.run(quick))
+
+
 def bench_warmup():
     print("\n== 4. Numba first call in a fresh process (conv 16->16 @ 12x12) ==")
     code = textwrap.dedent(
@@ -209,25 +223,33 @@ def bench_warmup():
             print(f"{label}: first calls {out[0]} s (import included), next calls {out[1]} s")
 
 
+SECTIONS = ("spectral", "conv", "two_to_q", "sos", "warmup")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="reduced sizes (smoke run)")
     parser.add_argument("--threads", type=int, default=2, help="BLAS and Numba threads")
-    parser.add_argument("--only", choices=["spectral", "conv", "two_to_q", "warmup"],
-                        help="run one section")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections of {SECTIONS} (default: all)")
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    if not only <= set(SECTIONS):
+        parser.error(f"--only takes sections of {SECTIONS}, got {args.only!r}")
     rng = np.random.default_rng(2024)
     numba.set_num_threads(args.threads)
     print(f"BLAS threads pinned to {args.threads} (threadpoolctl), Numba threads "
           f"{args.threads}; numpy {np.__version__}")
     with threadpool_limits(args.threads):
-        if args.only in (None, "spectral"):
+        if "spectral" in only:
             bench_spectral(args.quick, rng)
-        if args.only in (None, "conv"):
+        if "conv" in only:
             bench_conv(args.quick, rng, args.threads)
-        if args.only in (None, "two_to_q"):
+        if "two_to_q" in only:
             bench_two_to_q(args.quick, rng)
-    if args.only in (None, "warmup"):
+        if "sos" in only:
+            bench_sos(args.quick)
+    if "warmup" in only:
         bench_warmup()
 
 

@@ -8,10 +8,10 @@ Problems: ijcnn1 (49,990 x 22, real, from RANDOPT_DATA; densified: with 22
 features dense rows are ~2x faster than CSR in the fused kernels, and that is
 what a user would do) and a synthetic covtype-sized problem (464,810 x 54
 dense, planted labels; ``--quick`` uses a tenth of the rows). Objective:
-``NonlinearLeastSquares`` (no bias, no regulariser), ``w0 = 0``.
+``SigmoidLeastSquaresObjective`` (no bias, no regulariser), ``w0 = 0``.
 
 For every method: wall time and props (the paper's count, see
-:mod:`randopt.optimize._driver`) until ``f <= f* (1 + 1e-6)``, where ``f*`` is
+:mod:`randopt.optimize.loop`) until ``f <= f* (1 + 1e-6)``, where ``f*`` is
 scipy trust-exact's value on the same objective. Every method stops at the
 target through its callback (``StopIteration``). scipy gets the same exact
 oracles: ``fun`` returning ``(f, g)`` from the fused pass (``jac=True``), the
@@ -49,7 +49,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from randopt.optimize import arc, trust_region
-from randopt.oracles import HessianSampler, NonlinearLeastSquares
+from randopt.oracles import HessianModel, HessianSampler, SigmoidLeastSquaresObjective
 
 REL = 1e-6
 
@@ -88,7 +88,7 @@ class Timed:
     """Accumulates the time spent inside the objective's data passes and, apart,
     inside the row samplers (``randopt.sketch`` draws, O(n) for non-uniform)."""
 
-    def __init__(self, obj: NonlinearLeastSquares) -> None:
+    def __init__(self, obj: SigmoidLeastSquaresObjective) -> None:
         self.obj = obj
         self.seconds = 0.0
         self.sampling = 0.0
@@ -118,7 +118,7 @@ class Timed:
         model = self._hessian_model(*args, **kwargs)
         self.seconds += time.perf_counter() - t
         if model.matrix is None:  # products over rows are data passes too
-            inner = model._matvec
+            inner = model.matvec
 
             def matvec(v):
                 t0 = time.perf_counter()
@@ -126,7 +126,7 @@ class Timed:
                 self.seconds += time.perf_counter() - t0
                 return r
 
-            model._matvec = matvec
+            model = HessianModel(model.dim, model.n_rows, matvec=matvec)
         return model
 
     def restore(self) -> None:
@@ -211,7 +211,7 @@ METHODS = {
 
 
 def bench_problem(name, X, y, repeats, seed):
-    obj = NonlinearLeastSquares(X, y)
+    obj = SigmoidLeastSquaresObjective(X, y)
     n, d = obj.n_samples, obj.n_features
     t = time.perf_counter()
     obj.evaluate(np.zeros(d))

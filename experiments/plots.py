@@ -48,7 +48,32 @@ _BASELINE_STYLES = {
 
 
 def method_style(method: dict[str, Any], sizes: Sequence[float]) -> dict[str, Any]:
-    """Matplotlib line style of a method (see :func:`plot_dataset`)."""
+    """Matplotlib line style of a method (see :func:`plot_dataset`).
+
+    Full-Hessian runs are black, uniform sub-sampling blue and non-uniform red
+    (darker for larger samples); the baselines have fixed dashed styles.
+
+    Parameters
+    ----------
+    method : dict
+        :meth:`experiments.grid.Method.as_dict` of the method.
+    sizes : sequence of float
+        All Hessian sample sizes of the grid.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``Axes.plot``.
+
+    Examples
+    --------
+    >>> from experiments.grid import Method
+    >>> from experiments.plots import method_style
+    >>> method_style(Method("tr", "TR", "full").as_dict(), [0.05])["color"]
+    'black'
+    >>> method_style(Method("baseline", "L-BFGS-B").as_dict(), [])["linestyle"]
+    ':'
+    """
     import matplotlib
 
     kind = method["kind"]
@@ -94,6 +119,21 @@ def plot_dataset(
     -------
     list of pathlib.Path
         The files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from experiments.grid import Method
+    >>> from experiments.plots import plot_dataset
+    >>> data = {"passes": np.array([2.0, 5.0]), "time": np.array([0.0, 0.1]),
+    ...         "loss": np.array([2.0, 1.0]), "test_accuracy": np.array([0.5, 0.9])}
+    >>> runs = [{"method": Method("tr", "TR", "full").as_dict(), "seed": None, "data": data}]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = plot_dataset(runs, 1.0, Path(folder) / "toy", title="toy")
+    ...     print([p.name for p in files], all(p.stat().st_size > 0 for p in files))
+    ['toy.png', 'toy.pdf'] True
     """
     import matplotlib
 
@@ -133,7 +173,8 @@ def plot_dataset(
         axes[0, col].set_xlabel("passes over the data (props / n)")
         axes[1, col].set_xlabel("wall time (s)")
         axes[2, col].set_xlabel("passes over the data (props / n)")
-        axes[0, col].legend(fontsize=7.5, loc="lower left", ncol=1, framealpha=0.85)
+        if labelled:  # an empty panel (e.g. no ARC run) has no legend
+            axes[0, col].legend(fontsize=7.5, loc="lower left", ncol=1, framealpha=0.85)
         for ax in axes[:, col]:
             ax.grid(True, which="major", alpha=0.3)
     axes[0, 0].set_ylabel("(f - f*) / f*")

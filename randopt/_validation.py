@@ -21,6 +21,9 @@ __all__ = [
     "check_probabilities",
     "check_sample_size",
     "check_positive_int",
+    "check_scalar",
+    "check_bool",
+    "check_choice",
     "is_operator",
 ]
 
@@ -225,3 +228,74 @@ def check_sample_size(size: Any, n: int, name: str = "sample_size") -> int:
             raise ValueError(f"{name} as a fraction must lie in (0, 1], got {size}")
         return max(1, int(np.ceil(size * n)))
     raise TypeError(f"{name} must be an int count or a float fraction, got {type(size).__name__}")
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    kind: type = float,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    allow_inf: bool = False,
+    allow_none: bool = False,
+) -> Any:
+    """Validate a real (``kind=float``) or integer (``kind=int``) scalar option.
+
+    The one check for every scalar parameter of the package: booleans, strings,
+    arrays, NaN and (unless ``allow_inf``) infinities are refused with a
+    ``TypeError``/``ValueError`` that names ``name`` and the allowed range.
+    Returns a Python ``float`` or ``int`` (``None`` passes when ``allow_none``).
+
+    Examples
+    --------
+    >>> check_scalar(0.5, "tol", low=0, low_inclusive=False)
+    0.5
+    >>> check_scalar(3, "max_iter", kind=int, low=1)
+    3
+    """
+    if value is None and allow_none:
+        return None
+    if kind is int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        out: Any = int(value)
+    elif kind is float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+        out = float(value)
+        if out != out:
+            raise ValueError(f"{name} must be a number, got NaN")
+        if not allow_inf and out in (float("inf"), float("-inf")):
+            raise ValueError(f"{name} must be finite, got {out}")
+    else:  # pragma: no cover - programming error
+        raise TypeError(f"kind must be int or float, got {kind!r}")
+    lo_ok = low is None or (out >= low if low_inclusive else out > low)
+    hi_ok = high is None or (out <= high if high_inclusive else out < high)
+    if not (lo_ok and hi_ok):
+        left = "-inf" if low is None else f"{low!r}"
+        right = "inf" if high is None else f"{high!r}"
+        lb = "[" if (low is not None and low_inclusive) else "("
+        rb = "]" if (high is not None and high_inclusive) else ")"
+        raise ValueError(f"{name} must lie in {lb}{left}, {right}{rb}, got {value!r}")
+    return out
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Validate a boolean option (``True``/``False`` or a NumPy bool; not ``"no"`` or 0)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_choice(value: Any, name: str, choices: Any) -> Any:
+    """Validate an option that takes one of ``choices`` (compared by equality, strings exact)."""
+    choices = tuple(choices)
+    if isinstance(value, str) or value is None or isinstance(value, (bool, numbers.Number)):
+        for c in choices:
+            if type(c) is type(value) and c == value:
+                return value
+    allowed = ", ".join(repr(c) for c in choices)
+    raise ValueError(f"{name} must be one of {allowed}; got {value!r}")

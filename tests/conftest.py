@@ -21,11 +21,23 @@ def rng():
     return np.random.default_rng(12345)
 
 
+def data_file(name: str) -> Path:
+    """Path of a real data file in RANDOPT_DATA; skips the test when absent (fails in CI)."""
+    home = data_home()
+    if home is None or not (home / name).is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must set RANDOPT_DATA to ../shared/datasets (it holds {name})")
+        pytest.skip(f"set RANDOPT_DATA to a folder holding {name} to run real-data tests")
+    return home / name
+
+
 @pytest.fixture(scope="session")
 def ijcnn1_path() -> Path:
-    home = data_home()
-    if home is None or not (home / "ijcnn1.bz2").is_file():
-        if os.environ.get("CI"):
-            pytest.fail("CI must set RANDOPT_DATA to ../shared/datasets (it holds ijcnn1.bz2)")
-        pytest.skip("set RANDOPT_DATA to a folder holding ijcnn1.bz2 to run real-data tests")
-    return home / "ijcnn1.bz2"
+    """``ijcnn1.bz2`` in RANDOPT_DATA (its folder also holds ``ijcnn1.t.bz2``)."""
+    return data_file("ijcnn1.bz2")
+
+
+@pytest.fixture(scope="session")
+def mnist_path() -> Path:
+    """``mnist_binarized.npz`` in RANDOPT_DATA."""
+    return data_file("mnist_binarized.npz")

@@ -1,7 +1,12 @@
-"""Tests of randopt.datasets: real ijcnn1, a covtype-format stand-in, cache, download, generators.
+"""Tests of randopt.datasets: real ijcnn1 and MNIST, a covtype-format stand-in, cache, download,
+generators.
 
 The network is never used: an autouse fixture replaces the fetcher with one that fails the
-test, and the download tests serve bytes from local files.
+test, and the download tests serve bytes from local files. No test depends on whether the
+shared data folder is writable: tests that need a read-only or a writable data folder copy
+the real files into one of their own (a read-only folder is one whose mode bits deny writing,
+which randopt honours even for root; the plain ``os.access`` refusal a non-root user meets is
+simulated by patching it).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import bz2
 import hashlib
 import os
+import shutil
 import stat
 import urllib.error
 import warnings
@@ -21,13 +27,17 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.datasets import load_svmlight_file
 
-from randopt import datasets
 from randopt.datasets import (
     UnverifiedDataWarning,
+    cache,
+    download,
     get_data_home,
+    home,
+    libsvm,
     load_covtype,
     load_ijcnn1,
     load_libsvm,
+    load_mnist_binarized,
     make_binary_classification,
     make_ijcnn1_like,
 )
@@ -40,6 +50,13 @@ IJCNN1 = {
              "acd1db430684fdd3f0c768ecc49aa8e749d0004fc117611220c2aa576a7b6a24"),
 }
 COVTYPE_FILE = "covtype.libsvm.binary.scale.bz2"
+MNIST_SHA256 = "ec2562105c1f31516a44cc086ffb45cd46e850ba4abe70eb4b08122c4d6183ad"
+# The digit counts of the MNIST database (LeCun et al.), train and test.
+MNIST_COUNTS = {
+    "train": [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+    "test": [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+}
+READ_ONLY_DIR = stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP
 BASE_URL = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/binary/"
 
 
@@ -50,15 +67,42 @@ def _isolated(monkeypatch, tmp_path):
     def no_network(url, dst, *, timeout):
         raise AssertionError(f"a test tried to download {url}")
 
-    monkeypatch.setattr(datasets, "_fetch", no_network)
+    monkeypatch.setattr(download, "_fetch", no_network)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(datasets, "_warned", set())
+    monkeypatch.setattr(home, "_warned", set())
 
 
 @pytest.fixture(scope="module")
 def shared_cache(tmp_path_factory):
     """One user cache folder for the real-data tests, so each real file is parsed once."""
     return tmp_path_factory.mktemp("real_cache")
+
+
+def copy_ijcnn1(source_folder: Path, folder: Path, *, read_only: bool) -> Path:
+    """Copy both ijcnn1 files into ``folder`` (its mode bits read-only when asked)."""
+    folder.mkdir(parents=True)
+    for split in ("train", "test"):
+        shutil.copyfile(source_folder / IJCNN1[split][0], folder / IJCNN1[split][0])
+    if read_only:
+        make_read_only(folder)
+    return folder
+
+
+def make_read_only(folder: Path) -> None:
+    """Mode bits that deny writing: randopt then treats ``folder`` as read-only, even for root."""
+    folder.chmod(READ_ONLY_DIR)
+    if folder.stat().st_mode & 0o222:  # a file system that ignores chmod
+        folder.chmod(0o755)
+        pytest.skip(f"chmod has no effect on {folder}'s file system")
+
+
+@pytest.fixture(scope="module")
+def read_only_ijcnn1(ijcnn1_path, tmp_path_factory):
+    """A read-only data folder of our own holding the real ijcnn1 files."""
+    folder = copy_ijcnn1(ijcnn1_path.parent, tmp_path_factory.mktemp("ro") / "data",
+                         read_only=True)
+    yield folder
+    folder.chmod(0o755)  # let pytest clean up
 
 
 def write_libsvm(path: Path, X: np.ndarray, y, *, zero_based: bool = False) -> Path:
@@ -100,6 +144,12 @@ def test_get_data_home_order(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert get_data_home() == tmp_path / "home" / "randopt_data"
     assert not (tmp_path / "home").exists()  # looking the folder up creates nothing
+    monkeypatch.setenv("RANDOPT_DATA", "")  # empty counts as unset
+    assert get_data_home() == tmp_path / "home" / "randopt_data"
+    monkeypatch.chdir(tmp_path)
+    assert get_data_home("rel") == tmp_path / "rel"
+    with pytest.raises(TypeError, match="data_home"):
+        get_data_home(3)
 
 
 # --------------------------------------------------------------------------- real ijcnn1
@@ -107,10 +157,11 @@ def test_get_data_home_order(monkeypatch, tmp_path):
 
 @pytest.mark.data
 @pytest.mark.parametrize("split", ["train", "test"])
-def test_ijcnn1_real(split, ijcnn1_path, shared_cache, monkeypatch):
+def test_ijcnn1_real(split, read_only_ijcnn1, shared_cache, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache))
+    monkeypatch.setenv("RANDOPT_DATA", str(read_only_ijcnn1))
     filename, n_rows, n_neg, n_pos, digest = IJCNN1[split]
-    path = ijcnn1_path.parent / filename
+    path = read_only_ijcnn1 / filename
     assert sha256(path) == digest
     before = sorted(os.listdir(path.parent))
 
@@ -129,30 +180,42 @@ def test_ijcnn1_real(split, ijcnn1_path, shared_cache, monkeypatch):
     assert isinstance(X_dense, np.ndarray) and X_dense.flags.c_contiguous
     np.testing.assert_array_equal(X_dense, X.toarray())
     np.testing.assert_array_equal(y_dense, y)
-    # The shared folder is read-only: nothing was written next to the data.
+    # The folder is read-only: nothing was written next to the data, the cache went to XDG.
     assert sorted(os.listdir(path.parent)) == before
+    assert len(list((shared_cache / "randopt").glob(f"{filename}.*.npz"))) == 1
 
 
 @pytest.mark.data
-def test_ijcnn1_cache_reused(ijcnn1_path, monkeypatch, tmp_path):
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable", "read-only"])
+def test_ijcnn1_cache_reused(read_only, ijcnn1_path, monkeypatch, tmp_path):
+    folder = copy_ijcnn1(ijcnn1_path.parent, tmp_path / "data", read_only=read_only)
     calls = []
-    real_parse = datasets._parse_libsvm
+    real_parse = libsvm._parse_libsvm
 
     def counting_parse(*args, **kwargs):
         calls.append(args[0])
         return real_parse(*args, **kwargs)
 
-    monkeypatch.setattr(datasets, "_parse_libsvm", counting_parse)
-    X1, y1 = load_ijcnn1("train", data_home=ijcnn1_path.parent)
-    assert len(calls) == 1
-    caches = list((tmp_path / "xdg" / "randopt").glob("ijcnn1.bz2.*.npz"))
-    assert len(caches) == 1  # the read-only data folder sent the cache to XDG_CACHE_HOME
+    monkeypatch.setattr(libsvm, "_parse_libsvm", counting_parse)
+    try:
+        X1, y1 = load_ijcnn1("train", data_home=folder)
+        assert len(calls) == 1
+        user_caches = list((tmp_path / "xdg" / "randopt").glob("ijcnn1.bz2.*.npz"))
+        if read_only:  # the read-only data folder sent the cache to XDG_CACHE_HOME
+            assert len(user_caches) == 1
+            assert sorted(os.listdir(folder)) == ["ijcnn1.bz2", "ijcnn1.t.bz2"]
+        else:  # a writable data folder keeps the cache next to the file
+            assert user_caches == []
+            assert (folder / "ijcnn1.bz2.randopt.npz").is_file()
 
-    def no_rehash(path):
-        raise AssertionError("a cached load must not hash the source again")
+        def no_rehash(path):
+            raise AssertionError("a cached load must not hash the source again")
 
-    monkeypatch.setattr(datasets, "_sha256", no_rehash)
-    X2, y2 = load_ijcnn1("train", data_home=ijcnn1_path.parent)
+        monkeypatch.setattr(download, "_sha256", no_rehash)
+        monkeypatch.setattr(libsvm, "_sha256", no_rehash)
+        X2, y2 = load_ijcnn1("train", data_home=folder)
+    finally:
+        folder.chmod(0o755)
     assert len(calls) == 1
     assert (X1 != X2).nnz == 0
     np.testing.assert_array_equal(y1, y2)
@@ -166,7 +229,7 @@ def test_download_via_fetcher(ijcnn1_path, monkeypatch, tmp_path):
         urls.append(url)
         dst.write((ijcnn1_path.parent / url.rsplit("/", 1)[1]).read_bytes())
 
-    monkeypatch.setattr(datasets, "_fetch", serve_local)
+    monkeypatch.setattr(download, "_fetch", serve_local)
     home = tmp_path / "new_home"  # does not exist yet: the download creates it
     X, y = load_ijcnn1("train", data_home=home)
     assert urls == [BASE_URL + "ijcnn1.bz2"]
@@ -174,6 +237,72 @@ def test_download_via_fetcher(ijcnn1_path, monkeypatch, tmp_path):
     assert sha256(home / "ijcnn1.bz2") == IJCNN1["train"][4]
     # Writable folder: the cache lies next to the file; no temp files are left.
     assert sorted(p.name for p in home.iterdir()) == ["ijcnn1.bz2", "ijcnn1.bz2.randopt.npz"]
+
+
+# --------------------------------------------------------------------------- binarized MNIST
+
+
+@pytest.fixture(scope="module")
+def mnist_raw(mnist_path):
+    with np.load(mnist_path) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_mnist_binarized_real(split, mnist_path, mnist_raw):
+    assert sha256(mnist_path) == MNIST_SHA256
+    X, y = load_mnist_binarized(split, data_home=mnist_path.parent)
+    n = sum(MNIST_COUNTS[split])
+    assert X.shape == (n, 784) and X.dtype == np.float64 and X.flags.c_contiguous
+    assert y.shape == (n,) and y.dtype == np.int64
+    assert np.bincount(y).tolist() == MNIST_COUNTS[split]
+    # Row i is image i of the file, flattened row by row.
+    assert np.array_equal(X.reshape(n, 28, 28), mnist_raw[f"x_{split}"])
+    assert np.array_equal(y, mnist_raw[f"y_{split}"])
+    assert X.min() == 0.0 and X.max() == 1.0
+
+
+@pytest.mark.data
+def test_mnist_binarized_shuffle_and_dtype(mnist_path, mnist_raw, monkeypatch):
+    monkeypatch.setenv("RANDOPT_DATA", str(mnist_path.parent))
+    X, y = load_mnist_binarized("test", dtype=np.float32, shuffle=True, random_state=5)
+    assert X.dtype == np.float32
+    order = np.random.default_rng(5).permutation(10_000)
+    np.testing.assert_array_equal(X, mnist_raw["x_test"].reshape(10_000, 784)[order])
+    np.testing.assert_array_equal(y, mnist_raw["y_test"][order])
+    X2, y2 = load_mnist_binarized("test", dtype="float32", shuffle=True, random_state=5)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    # random_state is used only with shuffle: the file order (sorted by digit) otherwise.
+    _, y_file = load_mnist_binarized("test", random_state=5)
+    assert np.all(np.diff(y_file) >= 0)
+
+
+def test_mnist_binarized_missing_and_corrupt(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist_binarized(data_home=tmp_path)
+    message = str(info.value)
+    assert "mnist_binarized.npz" in message and str(tmp_path) in message
+    assert "Non-Convex-Newton" in message
+    # Right layout, wrong file: the checksum refuses it.
+    np.savez(tmp_path / "mnist_binarized.npz", x_train=np.zeros((60_000, 28, 28), np.uint8),
+             y_train=np.zeros(60_000, np.uint8), x_test=np.zeros((10_000, 28, 28), np.uint8),
+             y_test=np.zeros(10_000, np.uint8))
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_mnist_binarized("test", data_home=tmp_path)
+
+
+def test_mnist_binarized_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="split"):
+        load_mnist_binarized("validation", data_home=tmp_path)
+    with pytest.raises(ValueError, match="dtype"):
+        load_mnist_binarized(dtype=np.int32, data_home=tmp_path)
+    with pytest.raises(TypeError, match="dtype"):
+        load_mnist_binarized(dtype="pixels", data_home=tmp_path)
+    with pytest.raises(TypeError, match="shuffle"):
+        load_mnist_binarized(shuffle="yes", data_home=tmp_path)
+    with pytest.raises(TypeError, match="random_state"):
+        load_mnist_binarized(shuffle=True, random_state="seed", data_home=tmp_path)
 
 
 # --------------------------------------------------------------------------- checksums, missing
@@ -199,7 +328,7 @@ def test_download_failure_message(monkeypatch, tmp_path):
         dst.write(b"partial")
         raise urllib.error.URLError("network is unreachable")
 
-    monkeypatch.setattr(datasets, "_fetch", failing)
+    monkeypatch.setattr(download, "_fetch", failing)
     with pytest.raises(FileNotFoundError) as info:
         load_covtype(data_home=tmp_path)
     message = str(info.value)
@@ -212,7 +341,7 @@ def test_corrupt_download_rejected(monkeypatch, tmp_path):
     def wrong_bytes(url, dst, *, timeout):
         dst.write(bz2.compress(b"1 1:0.5\n-1 2:0.5\n"))
 
-    monkeypatch.setattr(datasets, "_fetch", wrong_bytes)
+    monkeypatch.setattr(download, "_fetch", wrong_bytes)
     with pytest.raises(ValueError, match="SHA-256"):
         load_ijcnn1("train", data_home=tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -225,7 +354,7 @@ def test_covtype_download_unverified(monkeypatch, tmp_path):
         assert url == BASE_URL + COVTYPE_FILE
         dst.write(source.read_bytes())
 
-    monkeypatch.setattr(datasets, "_fetch", serve)
+    monkeypatch.setattr(download, "_fetch", serve)
     with pytest.warns(UnverifiedDataWarning, match=sha256(source)):
         X, _ = load_covtype("test", data_home=tmp_path / "home")
     assert X.shape == (200, 54)
@@ -237,9 +366,9 @@ def test_covtype_download_unverified(monkeypatch, tmp_path):
 
 def test_covtype_split_size_rule():
     # The papers' split of the real covtype.binary: 464,810 of 581,012 rows for training.
-    assert datasets._covtype_split_sizes(581_012) == (464_810, 116_202)
-    assert datasets._covtype_split_sizes(1003) == (803, 200)  # ceil(802.4)
-    assert datasets._covtype_split_sizes(1000) == (800, 200)
+    assert libsvm._covtype_split_sizes(581_012) == (464_810, 116_202)
+    assert libsvm._covtype_split_sizes(1003) == (803, 200)  # ceil(802.4)
+    assert libsvm._covtype_split_sizes(1000) == (800, 200)
 
 
 def test_covtype_format_file(tmp_path):
@@ -298,9 +427,9 @@ def test_changed_file_rebuilds_cache(tmp_path):
 
 def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
     calls = []
-    real_parse = datasets._parse_libsvm
+    real_parse = libsvm._parse_libsvm
     monkeypatch.setattr(
-        datasets, "_parse_libsvm", lambda *a, **k: calls.append(1) or real_parse(*a, **k)
+        libsvm, "_parse_libsvm", lambda *a, **k: calls.append(1) or real_parse(*a, **k)
     )
     path = write_libsvm(tmp_path / "data.txt", np.eye(2), [1, -1])
     load_libsvm(path)
@@ -318,7 +447,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
 def test_read_only_folder_cache_goes_elsewhere(tmp_path):
     folder = tmp_path / "ro"
     path = write_libsvm(folder / "data.txt", np.eye(3), [1, -1, 1])
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    make_read_only(folder)
     try:
         X, _ = load_libsvm(path)
         assert os.listdir(folder) == ["data.txt"]
@@ -328,8 +457,20 @@ def test_read_only_folder_cache_goes_elsewhere(tmp_path):
     assert len(list((tmp_path / "xdg" / "randopt").glob("data.txt.*.npz"))) == 1
 
 
+def test_access_denied_folder_cache_goes_elsewhere(tmp_path, monkeypatch):
+    # A non-root user in a folder of someone else's: mode bits allow writing, os.access denies.
+    folder = tmp_path / "theirs"
+    path = write_libsvm(folder / "data.txt", np.eye(2), [1, -1])
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != folder and real_access(p, mode))
+    X, _ = load_libsvm(path)
+    np.testing.assert_array_equal(X.toarray(), np.eye(2))
+    assert os.listdir(folder) == ["data.txt"]
+    assert len(list((tmp_path / "xdg" / "randopt").glob("data.txt.*.npz"))) == 1
+
+
 def test_no_writable_cache_warns_and_loads(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "_is_writable_dir", lambda folder: False)
+    monkeypatch.setattr(cache, "_is_writable_dir", lambda folder: False)
     path = write_libsvm(tmp_path / "data.txt", np.eye(2), [1, -1])
     with pytest.warns(UserWarning, match="parsed on every load"):
         X, _ = load_libsvm(path)
@@ -371,6 +512,10 @@ def test_bad_arguments(tmp_path):
         load_libsvm(tmp_path / "absent.txt")
     with pytest.raises(TypeError, match="path_or_name"):
         load_libsvm(3)
+    with pytest.raises(TypeError, match="as_dense"):
+        load_libsvm(path, as_dense="yes")
+    with pytest.raises(TypeError, match="cache"):
+        load_libsvm(path, cache=1)
 
 
 # --------------------------------------------------------------------------- generators

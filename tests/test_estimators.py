@@ -21,12 +21,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from randopt.estimators import (
-    SketchedLinearRegression,
-    SubsampledNewtonClassifier,
-    _WeightedGLM,
-)
-from randopt.oracles import _kernels
+from randopt.estimators import SketchedLinearRegression, SubsampledNewtonClassifier
+from randopt.oracles import FiniteSum, LogisticLoss, SigmoidLeastSquaresLoss
+from randopt.sketch import Sample
 
 # --------------------------------------------------------------------------- check_estimator
 
@@ -109,21 +106,23 @@ def _nls_reference(X, t, sw, alpha):
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("code", [_kernels.NLS, _kernels.LOGISTIC])
-def test_weighted_objective_matches_finite_differences(rng, sparse, code):
+@pytest.mark.parametrize("loss", [SigmoidLeastSquaresLoss(), LogisticLoss()], ids=str)
+def test_weighted_objective_matches_finite_differences(rng, sparse, loss):
+    """The public objective the classifier builds: weights, intercept column, masked penalty."""
     X, y = _classification(rng, n=200, d=4, sparse=sparse)
     X = sp.hstack([X, np.ones((200, 1))], format="csr") if sparse else np.hstack(
         [X, np.ones((200, 1))]
     )
     sw = rng.uniform(0.0, 3.0, 200)
     alpha = 0.3
-    f = _WeightedGLM(X, y.astype(float), code, alpha, sw, penalize_last=False)
+    mask = np.array([True, True, True, True, False])
+    f = FiniteSum(X, y, loss, alpha=alpha, sample_weight=sw, penalty_mask=mask)
     w = 0.5 * rng.standard_normal(5)
     ev = f.evaluate(w)
     # Independent value: weighted mean of the per-row loss plus the penalty without intercept.
     Xd = X.toarray() if sparse else X
     t = Xd @ w
-    if code == _kernels.NLS:
+    if isinstance(loss, SigmoidLeastSquaresLoss):
         rows = (y - expit(t)) ** 2
     else:
         rows = np.logaddexp(0.0, t) - y * t
@@ -139,13 +138,11 @@ def test_weighted_objective_matches_finite_differences(rng, sparse, code):
     )
     H = f.hessian_model(ev, explicit=True).toarray()
     np.testing.assert_allclose(H, fd_hess, rtol=1e-6, atol=1e-8)
-    # Products agree with the explicit matrix, and the intercept is not penalised.
+    # Products agree with the explicit matrix.
     Hp = f.hessian_model(ev, explicit=False)
     v = rng.standard_normal(5)
     np.testing.assert_allclose(Hp.matvec(v), H @ v, rtol=1e-12, atol=1e-14)
     # A sample of every row with unit weights is the full Hessian.
-    from randopt.sketch.sampling import Sample
-
     every = Sample(np.arange(200), np.ones(200))
     np.testing.assert_allclose(
         f.hessian_model(ev, sample=every).toarray(), H, rtol=1e-12, atol=1e-14
@@ -236,7 +233,14 @@ def test_without_intercept_and_history(rng):
     assert lengths == {clf.n_iter_ + 1}
     for key in ("loss", "grad_norm", "radius", "accepted", "time", "props"):
         assert key in h
-    assert h["loss"][-1] <= h["loss"][0]
+    # Monotone: accepted steps strictly decrease the loss, rejected ones keep it.
+    accepted = np.asarray(h["accepted"][1:], dtype=bool)
+    steps = np.diff(h["loss"])
+    assert accepted.any() and np.all(steps[accepted] < 0) and np.all(steps[~accepted] == 0)
+    # The recorded loss is the objective at the fitted coefficients (independent numpy).
+    s = expit(X @ clf.coef_[0])
+    assert h["loss"][-1] == pytest.approx(np.mean((y - s) ** 2), rel=1e-12)
+    assert h["grad_norm"][-1] <= 1e-8 < h["grad_norm"][0]
     assert "sigma" in SubsampledNewtonClassifier(solver="arc", random_state=0).fit(X, y).history_
 
 
@@ -281,6 +285,22 @@ def test_classifier_rejects_bad_input(rng):
         SubsampledNewtonClassifier().fit(np.full((60, 3), np.nan), y)
     with pytest.raises(ValueError, match="(?i)negative"):
         SubsampledNewtonClassifier().fit(X, y, sample_weight=-np.ones(60))
+    with pytest.raises(ValueError, match="sample_weight has length 59"):
+        SubsampledNewtonClassifier().fit(X, y, sample_weight=np.ones(59))
+    with pytest.raises(TypeError, match="fit_intercept must be True or False"):
+        SubsampledNewtonClassifier(fit_intercept="no").fit(X, y)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        SubsampledNewtonClassifier(solver="newton").fit(X, y)
+    with pytest.raises(TypeError, match="max_iter must be an integer"):
+        SubsampledNewtonClassifier(max_iter=10.0).fit(X, y)
+    with pytest.raises(ValueError, match="max_iter must lie in"):
+        SubsampledNewtonClassifier(max_iter=0).fit(X, y)
+    with pytest.raises(ValueError, match="tol must"):
+        SubsampledNewtonClassifier(tol=float("nan")).fit(X, y)
+    with pytest.raises(TypeError, match="alpha must be a real number"):
+        SubsampledNewtonClassifier(alpha="0.1").fit(X, y)
+    with pytest.raises(ValueError, match="gradient_sample_size"):
+        SubsampledNewtonClassifier(gradient_sample_size=0).fit(X, y)
 
 
 def test_pipeline_gridsearch_clone(rng):
@@ -294,8 +314,23 @@ def test_pipeline_gridsearch_clone(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X, y)
-    assert grid.best_params_["clf__loss"] in ("nls", "logistic")
-    assert grid.best_score_ > 0.7
+    # Every candidate generalises, and the grid's parameters reach the estimator:
+    # the refitted model is the one fitted directly with the best parameters.
+    assert np.all(grid.cv_results_["mean_test_score"] > 0.7)
+    best = grid.best_params_
+    direct = SubsampledNewtonClassifier(
+        loss=best["clf__loss"], alpha=best["clf__alpha"], random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        direct.fit(StandardScaler().fit_transform(X), y)
+    np.testing.assert_array_equal(grid.best_estimator_[-1].coef_, direct.coef_)
+    # the loss option changes the fit (it is not ignored)
+    other = "nls" if best["clf__loss"] == "logistic" else "logistic"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        changed = clone(direct).set_params(loss=other).fit(StandardScaler().fit_transform(X), y)
+    assert np.abs(changed.coef_ - direct.coef_).max() > 1e-3
     est = SubsampledNewtonClassifier(loss="logistic", solver="arc", alpha=0.5)
     twin = clone(est)
     assert twin.get_params() == est.get_params() and twin is not est
@@ -340,6 +375,19 @@ def test_regression_methods_are_exact(rng, method, sketch):
     assert reg.n_iter_ >= 1
 
 
+def test_default_sketch_size_is_the_documented_rule(rng):
+    """sketch_size=None: clip(n // 20, 12 d, 48 d) rows for "auto", 12 d otherwise."""
+    n, d = 5000, 10
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d)
+    auto = SketchedLinearRegression(random_state=0).fit(X, y)
+    assert auto.result_.sketch_size == 250  # n // 20, inside [12 d, 48 d]
+    wide = SketchedLinearRegression(random_state=0).fit(rng.standard_normal((n, 35)), y)
+    assert wide.result_.sketch_size == 12 * 35
+    gauss = SketchedLinearRegression(sketch="gaussian", random_state=0).fit(X, y)
+    assert gauss.result_.sketch_size == 12 * d
+
+
 def test_sketch_and_solve_is_near_optimal(rng):
     n, d = 5000, 10
     X = rng.standard_normal((n, d))
@@ -359,7 +407,7 @@ def test_sketch_and_solve_is_near_optimal(rng):
 def test_regression_warns_and_validates(rng):
     X = rng.standard_normal((500, 20)) @ np.diag(np.logspace(0, 6, 20))
     y = rng.standard_normal(500)
-    with pytest.warns(ConvergenceWarning, match="maxiter"):
+    with pytest.warns(ConvergenceWarning, match="Increase max_iter"):
         SketchedLinearRegression(
             method="ihs", sketch_size=25, max_iter=1, tol=1e-15, random_state=0
         ).fit(X, y)
@@ -369,6 +417,20 @@ def test_regression_warns_and_validates(rng):
         SketchedLinearRegression(alpha=-1).fit(X, y)
     with pytest.raises(ValueError, match="NaN|infinity"):
         SketchedLinearRegression().fit(X, np.full(500, np.inf))
+    with pytest.raises(TypeError, match="fit_intercept must be True or False"):
+        SketchedLinearRegression(fit_intercept="no").fit(X, y)
+    with pytest.raises(ValueError, match="sketch must be one of"):
+        SketchedLinearRegression(sketch="fourier").fit(X, y)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        SketchedLinearRegression(solver="gmres").fit(X, y)
+    with pytest.raises(ValueError, match="tol must lie in"):
+        SketchedLinearRegression(tol=0.0).fit(X, y)
+    with pytest.raises(TypeError, match="sketch_size must be an integer"):
+        SketchedLinearRegression(sketch_size=100.5).fit(X, y)
+    with pytest.raises(TypeError, match="max_iter must be an integer"):
+        SketchedLinearRegression(max_iter="10").fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight must have a positive sum"):
+        SketchedLinearRegression().fit(X, y, sample_weight=np.zeros(500))
 
 
 def test_regression_in_gridsearch(rng):

@@ -1,8 +1,12 @@
-"""End-to-end tests of ``python -m experiments.reproduce --quick`` and its helpers."""
+"""End-to-end tests of ``python -m experiments.reproduce --quick`` and its modules (grid,
+problems, runners, summaries, plots, _io), including their doctests."""
 
+import doctest
+import importlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments import _io, reproduce
+from experiments import _io, grid, problems, reproduce, runners, summaries
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["iteration", "loss", "grad_norm", "test_accuracy", "time", "props", "passes",
@@ -24,6 +28,12 @@ def _first_reach(data, target):
     return math.nan, math.nan
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch, tmp_path):
+    """Parsed-data caches go to the test's own folder, not to the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("repro")
@@ -35,9 +45,9 @@ def quick_run(tmp_path_factory):
 def test_quick_run_writes_well_formed_files(quick_run):
     code, out = quick_run
     assert code == 0
-    grid = reproduce.build_grid(["tr", "arc"], ["full", "uniform", "nonuniform"], [0.05],
-                                list(reproduce.BASELINES))
-    assert len(grid) == 10
+    methods = grid.build_grid(["tr", "arc"], ["full", "uniform", "nonuniform"], [0.05],
+                              list(grid.BASELINES))
+    assert len(methods) == 10
     csvs = sorted((out / "runs").glob("*.csv"))
     assert len(csvs) == 10 and len(list((out / "runs").glob("*.json"))) == 10
     summary = json.loads((out / "summary.json").read_text())  # strict JSON (no NaN)
@@ -132,7 +142,12 @@ def test_covtype_without_data_exits_2_with_instructions(tmp_path):
 
 
 def test_quick_on_real_ijcnn1(ijcnn1_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("RANDOPT_DATA", str(ijcnn1_path.parent))
+    # A data folder of our own, so that nothing is written next to the shared files.
+    home = tmp_path / "data"
+    home.mkdir()
+    for name in ("ijcnn1.bz2", "ijcnn1.t.bz2"):
+        shutil.copyfile(ijcnn1_path.parent / name, home / name)
+    monkeypatch.setenv("RANDOPT_DATA", str(home))
     out = tmp_path / "out"
     code = reproduce.main(["--dataset", "ijcnn1", "--quick", "--out", str(out), "--no-progress",
                            "--solvers", "tr", "--sampling", "full,uniform", "--baselines",
@@ -145,28 +160,82 @@ def test_quick_on_real_ijcnn1(ijcnn1_path, tmp_path, monkeypatch):
     assert best["final_test_accuracy"] > 0.91
 
 
-def test_gradient_descent_cost_accounting():
+def reference_armijo_gd(X, y, n_steps):
+    """Gradient descent with Armijo backtracking on mean((b - sigmoid(X w))^2), written from
+    the runners' docstring with NumPy: the losses and the props after each step."""
+    n = X.shape[0]
+    b = (1 + y) / 2
+
+    def f_and_g(w):
+        s = 1 / (1 + np.exp(-(X @ w)))
+        r = s - b
+        return np.mean(r**2), X.T @ (2 * r * s * (1 - s)) / n
+
+    w = np.zeros(X.shape[1])
+    f, g = f_and_g(w)
+    losses, props, spent, t = [f], [2 * n], 2 * n, 1.0
+    for _ in range(n_steps):
+        t *= 2
+        while True:
+            f_trial, g_trial = f_and_g(w - t * g)
+            spent += n
+            if f_trial <= f - 1e-4 * t * (g @ g):
+                break
+            t /= 2
+        w, f, g = w - t * g, f_trial, g_trial
+        spent += 2 * n
+        losses.append(f)
+        props.append(spent)
+    return np.array(losses), np.array(props, dtype=float)
+
+
+def test_gradient_descent_against_reference():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 3))
     y = np.where(X @ np.ones(3) + rng.logistic(size=400) > 0, 1.0, -1.0)
-    problem = reproduce.Problem("t", X, y, X, y, "test", True)
-    from randopt.oracles import NonlinearLeastSquares
-
-    f = NonlinearLeastSquares(X, y)
-    budget = reproduce.Budget(max_iter=2, max_passes=1e9, max_time=60.0, gtol=0.0)
-    data, outcome = reproduce._run_gd(f, problem, budget)
+    problem = problems.Problem("t", X, y, X, y, "test", True)
+    budget = grid.Budget(max_iter=2, max_passes=1e9, max_time=60.0, gtol=0.0)
+    data, outcome = runners.run_gradient_descent(problems.make_objective(X, y), problem, budget)
     assert len(data["loss"]) == 41  # 20x the iteration budget for first-order methods
-    steps = np.diff(data["props"]) / 400
-    # 2 passes per accepted gradient + 1 per trial value, at least one trial per step.
-    assert np.all(steps >= 3) and np.all(steps == np.round(steps))
-    # Armijo: each accepted step decreases f.
-    assert np.all(np.diff(data["loss"]) < 0)
     assert outcome["status"] == 1  # stopped by the iteration budget
+    losses, props = reference_armijo_gd(X, y, 40)
+    # Same steps (the step sizes are powers of two, so both take the same branch every
+    # time); losses agree to rounding, props (the cost accounting) exactly.
+    np.testing.assert_allclose(data["loss"], losses, rtol=1e-12)
+    np.testing.assert_array_equal(data["props"], props)
+    np.testing.assert_array_equal(data["passes"], props / 400)
+
+
+def test_scipy_baseline_cost_accounting():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 4))
+    y = np.where(X[:, 0] + rng.logistic(size=300) > 0, 1.0, -1.0)
+    problem = problems.Problem("t", X, y, X, y, "test", True)
+    budget = grid.Budget(max_iter=4, max_passes=1e9, max_time=60.0, gtol=0.0)
+    objective = problems.make_objective(X, y)
+    calls = {"fun": 0, "hessp": 0}
+    from scipy.optimize import minimize
+
+    def fun(w):
+        calls["fun"] += 1
+        ev = objective.evaluate(w)
+        return ev.fun, ev.grad
+
+    def hessp(w, p):
+        calls["hessp"] += 1
+        return objective.hessian_model(objective.evaluate(w), explicit=True).toarray() @ p
+
+    ref = minimize(fun, np.zeros(4), jac=True, hessp=hessp, method="trust-ncg",
+                   options={"maxiter": 4, "gtol": 0.0})
+    data, _ = runners.run_scipy(grid.Method("baseline", "trust-ncg"), objective, problem, budget)
+    # scipy's own call counts, priced at 3n per (f, g) and 2n per hessp.
+    assert data["props"][-1] == 300 * (3 * calls["fun"] + 2 * calls["hessp"])
+    np.testing.assert_allclose(data["loss"][-1], ref.fun, rtol=1e-12)
 
 
 def test_summarize_against_hand_computed_values():
     def run(slug, kind, sampling, loss, passes, time):
-        method = reproduce.Method(kind, kind.upper(), sampling, None).as_dict()
+        method = grid.Method(kind, kind.upper(), sampling, None).as_dict()
         method["slug"] = slug
         return {"id": slug, "method": method, "seed": None, "data": {
             "loss": np.array(loss), "passes": np.array(passes), "time": np.array(time),
@@ -177,14 +246,14 @@ def test_summarize_against_hand_computed_values():
         run("tr_full", "tr", "full", [2.0, 1.00001, 1.0], [2, 10, 20], [0.0, 1.0, 2.0]),
         run("arc_full", "arc", "full", [2.0, 1.5, 1.00005], [2, 5, 8], [0.0, 0.1, 0.25]),
     ]
-    grid = [reproduce.Method("tr", "TR", "full"), reproduce.Method("arc", "ARC", "full")]
-    s = reproduce.summarize(runs, grid)
+    methods = [grid.Method("tr", "TR", "full"), grid.Method("arc", "ARC", "full")]
+    s = summaries.summarize(runs, methods)
     assert s["f_star"] == 1.0 and s["f_star_run"] == "tr_full"
     tr, arc = s["methods"]
     assert tr["passes_to_0.0001"] == 10 and tr["seconds_to_1e-06"] == 2.0
     assert arc["passes_to_0.0001"] == 8 and math.isnan(arc["passes_to_1e-06"])
     assert arc["speedup_vs_tr_full"] == pytest.approx(1.0 / 0.25)
-    table = reproduce.markdown_table(s)
+    table = summaries.markdown_table(s)
     assert "| ARC full | 8 | 0.25 | — | — |" in table
 
 
@@ -202,3 +271,28 @@ def test_io_is_atomic_and_round_trips(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt", "x.csv"]
     _io.write_json(tmp_path / "j.json", {"nan": float("nan"), "v": np.float64(2.5)})
     assert json.loads((tmp_path / "j.json").read_text()) == {"nan": None, "v": 2.5}
+
+
+@pytest.mark.parametrize(
+    "module", ["_io", "grid", "problems", "runners", "summaries", "plots", "reproduce"]
+)
+def test_docstring_examples(module):
+    """The Examples of the experiments' modules run (experiments/ is outside testpaths)."""
+    mod = importlib.import_module(f"experiments.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
+
+
+def test_load_finished_refuses_damaged_or_foreign_runs(tmp_path):
+    runs = tmp_path / "runs"
+    _io.write_csv(runs / "gd.csv", {"loss": [2.0, 1.0]})
+    _io.write_json(runs / "gd.json", {"config_key": "k"})
+    data, meta = runners.load_finished(tmp_path, "gd", "k")
+    assert data["loss"].tolist() == [2.0, 1.0] and meta == {"config_key": "k"}
+    assert runners.load_finished(tmp_path, "gd", "other settings") is None
+    (runs / "gd.csv").write_text("loss\nnot a number\n")  # a CSV damaged after the fact
+    assert runners.load_finished(tmp_path, "gd", "k") is None
+    (runs / "gd.json").write_text("{truncated")
+    assert runners.load_finished(tmp_path, "gd", "k") is None
+    assert runners.load_finished(tmp_path, "tr_full", "k") is None  # never run

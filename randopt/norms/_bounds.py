@@ -66,9 +66,30 @@ def polynomial_upper_bound(
 ) -> float:
     """Least ``U >= max(roots)`` with ``sum counts*log(U - roots) >= log_norm - log_s/2``.
 
-    ``exp(log_norm) = ||p(B) v1||`` for the monic ``p = prod (t - r)**count``.
-    Returns ``max(roots)`` when ``log_norm`` is ``-inf`` (an invariant
-    subspace was found).
+    Parameters
+    ----------
+    roots : ndarray
+        Roots of the monic polynomial ``p = prod (t - r)**count``.
+    counts : ndarray or None
+        Their multiplicities (None: all 1).
+    log_norm : float
+        ``log ||p(B) v1||`` (``-inf`` when an invariant subspace was found).
+    log_s : float
+        Log of the Beta quantile (:func:`log_beta_quantile`).
+
+    Returns
+    -------
+    float
+        The bound on ``lambda_max(B)`` (module docstring), ``max(roots)``
+        for ``log_norm = -inf`` and ``inf`` when none is found in range.
+
+    Examples
+    --------
+    >>> import math
+    >>> from randopt.norms._bounds import polynomial_upper_bound
+    >>> u = polynomial_upper_bound([1.0], None, math.log(1e-8), math.log(1e-4))
+    >>> bool(1.0 < u < 1.0 + 2e-6)
+    True
     """
     roots = np.asarray(roots, dtype=np.float64)
     counts = np.ones_like(roots) if counts is None else np.asarray(counts, dtype=np.float64)
@@ -79,7 +100,9 @@ def polynomial_upper_bound(
     gaps = top - roots
 
     def excess(y: float) -> float:
-        return float(np.dot(counts, np.log(gaps + math.exp(y)))) - target
+        # exp(y) underflows far left of the root: log(0) = -inf is the right limit there.
+        with np.errstate(divide="ignore"):
+            return float(np.dot(counts, np.log(gaps + math.exp(y)))) - target
 
     lo, hi = -50.0, 1.0
     scale = math.log(max(abs(top), 1e-300))
@@ -123,13 +146,14 @@ def reorthogonalize(basis: np.ndarray, w: np.ndarray) -> np.ndarray:
 def lanczos(
     matvec,
     v0: np.ndarray,
-    maxiter: int,
+    max_iter: int,
     *,
     project=None,
     stop=None,
 ) -> dict:
     """Symmetric Lanczos with full reorthogonalisation (classical Gram-Schmidt twice).
 
+    ``max_iter`` bounds the steps (and the dimension of the basis).
     ``stop(alpha, beta, log_gamma)`` is called after each step with the
     recurrence so far; it returns True to end the run.  ``project`` (optional)
     maps a vector back onto an invariant subspace the run must stay in.
@@ -138,16 +162,16 @@ def lanczos(
     ``log ||p_k(B) v1||`` for the monic Lanczos polynomial ``p_k``.
     """
     d = v0.shape[0]
-    maxiter = min(maxiter, d)
-    basis = np.empty((maxiter, d))
+    max_iter = min(max_iter, d)
+    basis = np.empty((max_iter, d))
     v = v0 / np.linalg.norm(v0)
-    alpha = np.empty(maxiter)
-    beta = np.empty(maxiter)
+    alpha = np.empty(max_iter)
+    beta = np.empty(max_iter)
     log_gamma = 0.0
     k = 0
     nmatvec = 0
     scale = 0.0
-    while k < maxiter:
+    while k < max_iter:
         basis[k] = v
         w = np.asarray(matvec(v), dtype=np.float64).ravel()
         nmatvec += 1

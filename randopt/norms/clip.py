@@ -30,29 +30,17 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_matrix, check_positive_int, check_random_state
-from .conv import (
-    _check_input_shape,
-    _check_padding,
-    _ConvOperator,
-    check_kernel,
-    conv_spectral_norm,
-)
+from .._validation import check_choice, check_matrix, check_random_state, check_scalar
+from .conv import conv_spectral_norm
+from .conv_kernel import check_input_shape, check_kernel, check_padding, kernel_exponent
+from .conv_operator import ConvOperator
+from .spectral import spectral_norm
 
 __all__ = ["spectral_clip", "SpectralNormalizer"]
-
-
-def _check_max_norm(max_norm: Any) -> float:
-    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real):
-        raise TypeError(f"max_norm must be a positive number, got {max_norm!r}")
-    if not (max_norm > 0 and math.isfinite(max_norm)):
-        raise ValueError(f"max_norm must be positive and finite, got {max_norm!r}")
-    return float(max_norm)
 
 
 def spectral_clip(
@@ -87,6 +75,15 @@ def spectral_clip(
     -------
     ndarray
         The projected weights, float64, same shape (and layout) as ``W``.
+        ``"scale"`` divides by the certified *upper* bound on ``||W||`` (dense
+        SVD with its margin, or :func:`conv_spectral_norm`), so the
+        constraint holds.
+
+    References
+    ----------
+    .. [1] H. Gouk, E. Frank, B. Pfahringer and M. J. Cree, "Regularisation of
+           neural networks by enforcing Lipschitz continuity", Mach. Learn. 110
+           (2021).
 
     Examples
     --------
@@ -96,9 +93,8 @@ def spectral_clip(
     >>> bool(np.linalg.norm(spectral_clip(W, 1.0), 2) <= 1.0 + 1e-12)
     True
     """
-    c = _check_max_norm(max_norm)
-    if mode not in ("scale", "svd"):
-        raise ValueError(f"mode must be 'scale' or 'svd', got {mode!r}")
+    c = check_scalar(max_norm, "max_norm", low=0.0, low_inclusive=False)
+    mode = check_choice(mode, "mode", ("scale", "svd"))
     arr = np.asarray(W) if hasattr(W, "__array__") or isinstance(W, (list, tuple)) else None
     if arr is None:
         raise TypeError(f"W must be an array, got {type(W).__name__}")
@@ -112,12 +108,14 @@ def spectral_clip(
             raise ValueError("mode='svd' is for dense matrices; use mode='scale' for kernels")
         K = check_kernel(arr, layout, name="W")
         method = "exact" if padding == "circular" and stride in (1, (1, 1)) else "gram"
-        norm = conv_spectral_norm(K, input_shape, method=method, padding=padding, stride=stride)
+        # The upper bound: the constraint holds whatever the padding.
+        norm = conv_spectral_norm(K, input_shape, method=method, padding=padding,
+                                  stride=stride).upper
         out = np.asarray(arr, dtype=np.float64)
         return out / max(1.0, norm / c)
     A = check_matrix(arr, "W", accept_sparse=False).astype(np.float64, copy=False)
     if mode == "scale":
-        norm = float(np.linalg.norm(A, 2))
+        norm = spectral_norm(A, method="exact").upper
         return A / max(1.0, norm / c)
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     return (U * np.minimum(s, c)) @ Vt
@@ -136,7 +134,8 @@ class SpectralNormalizer:
     layout, padding, stride
         As in :func:`randopt.norms.conv_spectral_norm`.
     eps : float, default=1e-12
-        Floor on ``sigma`` before dividing.
+        Floor on ``sigma`` before dividing (0 for none: weights of norm below
+        ``eps`` are otherwise scaled by ``1 / eps``, not normalised).
     random_state : None, int or Generator
         Seed of the initial vector.
 
@@ -148,6 +147,11 @@ class SpectralNormalizer:
     v_ : ndarray
         Persistent right vector (input-shaped for kernels).
     n_calls_ : int
+
+    References
+    ----------
+    .. [1] T. Miyato, T. Kataoka, M. Koyama and Y. Yoshida, "Spectral
+           normalization for generative adversarial networks", ICLR 2018.
 
     Examples
     --------
@@ -172,18 +176,21 @@ class SpectralNormalizer:
         eps: float = 1e-12,
         random_state: Any = None,
     ):
-        self.n_power_iterations = check_positive_int(n_power_iterations, "n_power_iterations")
+        self.n_power_iterations = check_scalar(n_power_iterations, "n_power_iterations",
+                                               kind=int, low=1)
         self.input_shape = input_shape
         self.layout = layout
         self.padding = padding
         self.stride = stride
-        self.eps = float(eps)
+        self.eps = check_scalar(eps, "eps", low=0.0)
         self._rng = check_random_state(random_state)
         self.v_: np.ndarray | None = None
         self.sigma_: float = math.nan
         self.n_calls_ = 0
 
     def _operator(self, W: Any):
+        """``(operator of 2**-e W, W as float64, e)``: the power steps run on the rescaled
+        weights (exact), so that no square under- or overflows."""
         arr = np.asarray(W)
         if arr.ndim == 4:
             if self.input_shape is None:
@@ -192,15 +199,31 @@ class SpectralNormalizer:
                     "size (reshaping the kernel, as torch's spectral_norm does, bounds nothing)"
                 )
             K = check_kernel(arr, self.layout, name="W")
-            shape = _check_input_shape(self.input_shape, K)
-            mode, pads, stride = _check_padding(self.padding, self.stride, K)
-            return _ConvOperator(K, shape, mode, pads, stride), np.asarray(arr, dtype=np.float64)
+            shape = check_input_shape(self.input_shape, K)
+            mode, pads, stride = check_padding(self.padding, self.stride, K)
+            e = kernel_exponent(K)
+            op = ConvOperator(np.ldexp(K, -e), shape, mode, pads, stride)
+            return op, np.asarray(arr, dtype=np.float64), e
         A = check_matrix(arr, "W", accept_sparse=False).astype(np.float64, copy=False)
-        return A, A
+        top = float(np.abs(A).max())
+        e = math.frexp(top)[1] if top > 0 else 0
+        return np.ldexp(A, -e), A, e
 
     def estimate(self, W: Any) -> float:
-        """Advance the power vector on ``W`` and return ``sigma_`` (no rescaling)."""
-        op, _ = self._operator(W)
+        """Advance the power vector on ``W`` and return ``sigma_`` (no rescaling of ``W``).
+
+        Parameters
+        ----------
+        W : array_like
+            Dense matrix, or a 4-D kernel (with ``input_shape``).
+
+        Returns
+        -------
+        float
+            ``||W v||`` for the advanced unit vector ``v`` (a lower bound on
+            ``||W||_2`` up to rounding).
+        """
+        op, _, e = self._operator(W)
         n = op.shape[1]
         if self.v_ is None or self.v_.size != n:
             v = self._rng.standard_normal(n)
@@ -208,19 +231,29 @@ class SpectralNormalizer:
             v = self.v_.ravel()
         v = v / np.linalg.norm(v)
         for _ in range(self.n_power_iterations):
-            u = op @ v
-            w = op.T @ u
+            w = op.T @ (op @ v)
             nw = float(np.linalg.norm(w))
             if nw == 0.0:
                 break
             v = w / nw
-        self.sigma_ = float(np.linalg.norm(op @ v))
+        self.sigma_ = math.ldexp(float(np.linalg.norm(op @ v)), e)
         self.v_ = v
         self.n_calls_ += 1
         return self.sigma_
 
     def __call__(self, W: Any) -> np.ndarray:
-        """``W / sigma`` with ``sigma`` from one (or ``n_power_iterations``) step."""
+        """``W / sigma`` with ``sigma`` from one (or ``n_power_iterations``) step.
+
+        Parameters
+        ----------
+        W : array_like
+            Dense matrix, or a 4-D kernel (with ``input_shape``).
+
+        Returns
+        -------
+        ndarray
+            ``W / max(sigma_, eps)``, float64, the shape of ``W``.
+        """
         sigma = self.estimate(W)
-        _, arr = self._operator(W)
+        _, arr, _ = self._operator(W)
         return arr / max(sigma, self.eps)

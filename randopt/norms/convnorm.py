@@ -22,13 +22,14 @@ References
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .conv import _check_input_shape, check_kernel, conv_singular_values, kernel_dft
+from .._validation import check_scalar
+from .conv_kernel import check_input_shape, check_kernel, kernel_dft
+from .conv_singular import conv_singular_values
 
 __all__ = ["conv_normalize"]
 
@@ -59,6 +60,11 @@ def conv_normalize(
         ``condition_number`` after (largest / smallest nonzero singular
         value, over the ``n1 n2 min(c_out, c_in)`` values).
 
+    References
+    ----------
+    .. [1] S. Liu et al., "Convolutional normalization: improving deep
+           convolutional network robustness and training", NeurIPS 2021.
+
     Examples
     --------
     >>> import numpy as np
@@ -69,9 +75,8 @@ def conv_normalize(
     True
     """
     K = check_kernel(kernel, layout)
-    n1, n2 = _check_input_shape(input_shape, K)
-    if not isinstance(eps, numbers.Real) or not eps >= 0:
-        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+    n1, n2 = check_input_shape(input_shape, K)
+    eps = check_scalar(eps, "eps", low=0.0)
     c_out, c_in = K.shape[:2]
     F, _ = kernel_dft(K, n1, n2, half=False)  # (n1 * n2, c_out, c_in)
     row_energy = np.einsum("foi,foi->fo", F.real, F.real)

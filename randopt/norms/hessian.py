@@ -21,8 +21,15 @@ Methods (Yao, Gholami, Keutzer and Mahoney [1]_):
     ``2 (||H||_F^2 - sum_i H_ii^2)`` per probe) or Hutch++ (Meyer, Musco,
     Musco and Woodruff [3]_): the trace of a rank-``m/3`` sketch of the top
     of the spectrum plus Hutchinson on the deflated rest, variance
-    ``O(1/m^2)`` instead of ``O(1/m)``.  The confidence interval is Student's
-    t on the Hutchinson part (a CLT interval: approximate, as PyHessian's).
+    ``O(1/m^2)`` instead of ``O(1/m)``.  The interval on the Hutchinson part
+    is ``max(t_(m-1), 1/sqrt(alpha)) * se``: Chebyshev's factor (valid for
+    any probe distribution with that variance) where it exceeds Student's
+    quantile.  Student's t alone assumes near-Gaussian probes, and
+    Hutchinson's are skewed on low-rank Hessians (``(u^T z)**2`` for
+    ``H = u u^T``): measured coverage 87% at 10 probes and 93% at 100 for a
+    nominal 95%, against 96% and 99.9% here.  A floor for the rounding of
+    the products is added (a diagonal ``H`` gives identical probes and
+    ``se = 0``).
 ``spectral_density``
     Stochastic Lanczos quadrature (Golub and Meurant; Ubaru, Chen and Saad
     [2]_; Ghorbani, Krishnan and Xiao): ``n_vectors`` Lanczos runs of
@@ -47,7 +54,6 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
@@ -56,8 +62,16 @@ from scipy.optimize import OptimizeResult
 from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.stats import t as student_t
 
-from .._validation import check_positive_int, check_random_state, is_operator
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_random_state,
+    check_scalar,
+    check_vector,
+    is_operator,
+)
 from ._bounds import lanczos, ritz
+from ._rounding import gamma
 
 __all__ = ["hessian_eigenvalues", "hessian_trace", "spectral_density"]
 
@@ -67,11 +81,13 @@ class _CountingHessian:
 
     def __init__(self, hvp: Any, dim: Any):
         self.count = 0
+        # Products are returned times 2**-exponent (exact): see rescale().
+        self.exponent = 0
         if is_operator(hvp) or sp.issparse(hvp) or isinstance(hvp, np.ndarray):
             shape = hvp.shape
             if len(shape) != 2 or shape[0] != shape[1]:
                 raise ValueError(f"the Hessian must be square, got shape {shape}")
-            if dim is not None and int(dim) != shape[0]:
+            if dim is not None and check_scalar(dim, "dim", kind=int, low=1) != shape[0]:
                 raise ValueError(f"dim={dim} does not match the Hessian's shape {shape}")
             if isinstance(hvp, np.ndarray):
                 if not np.isfinite(hvp).all():
@@ -83,7 +99,7 @@ class _CountingHessian:
         elif callable(hvp):
             if dim is None:
                 raise ValueError("dim is required when hvp is a callable")
-            self.dim = check_positive_int(dim, "dim")
+            self.dim = check_scalar(dim, "dim", kind=int, low=1)
             self._apply = hvp
         elif hasattr(hvp, "hessp"):
             raise TypeError(
@@ -104,10 +120,26 @@ class _CountingHessian:
             )
         if not np.isfinite(out).all():
             raise ValueError("hvp returned NaN or infinity")
-        return out
+        return np.ldexp(out, -self.exponent) if self.exponent else out
+
+    def rescale(self, v: np.ndarray) -> None:
+        """Scale the products by a power of two near ``|H v|`` (one product): Lanczos and
+        ARPACK square their values, which over- or underflows for ``||H|| ~ 1e+-155``;
+        eigenvalues of the rescaled ``H`` are exact rescalings of those of ``H``."""
+        self.exponent = 0
+        top = float(np.abs(self(v / np.linalg.norm(v))).max())
+        self.exponent = math.frexp(top)[1] if top > 0 else 0
 
     def operator(self) -> LinearOperator:
         return LinearOperator((self.dim, self.dim), matvec=self, rmatvec=self, dtype=np.float64)
+
+
+def _order(vals: np.ndarray, which: str) -> np.ndarray:
+    if which == "LA":
+        return np.argsort(vals)[::-1]
+    if which == "SA":
+        return np.argsort(vals)
+    return np.argsort(np.abs(vals))[::-1]
 
 
 def hessian_eigenvalues(
@@ -117,7 +149,7 @@ def hessian_eigenvalues(
     which: str = "LA",
     *,
     tol: float = 1e-8,
-    maxiter: int | None = None,
+    max_iter: int | None = None,
     random_state: Any = None,
     return_eigenvectors: bool = False,
 ) -> OptimizeResult:
@@ -133,11 +165,11 @@ def hessian_eigenvalues(
         Number of eigenvalues.
     which : {"LA", "SA", "LM"}, default="LA"
         Largest algebraic, smallest algebraic, largest magnitude.
-    tol : float, default=1e-8
-        ARPACK's relative accuracy of the Ritz values.
-    maxiter : int, optional
+    tol : float in [0, 1), default=1e-8
+        ARPACK's relative accuracy of the Ritz values (0: machine precision).
+    max_iter : int, optional
         ARPACK restarts (default ``10 * dim``).
-    random_state : None, int or Generator
+    random_state : None, int or numpy.random.Generator
         Start vector (reproducible, unlike ARPACK's own).
     return_eigenvectors : bool, default=False
         Keep the Ritz vectors in the result.
@@ -146,8 +178,17 @@ def hessian_eigenvalues(
     -------
     OptimizeResult
         ``eigenvalues`` (sorted: descending for "LA"/"LM", ascending for
-        "SA"), ``residuals`` (``||H y - theta y||``: an exact eigenvalue lies
-        within it), ``eigenvectors`` (dim x k, if asked), ``n_hvp``.
+        "SA"); ``residuals`` (``||H y - theta y||`` for each unit Ritz vector
+        ``y``: an exact eigenvalue of ``H`` lies within it of ``theta``,
+        Weyl/Bauer-Fike); ``eigenvectors`` (dim x k, if asked); ``n_matvec``
+        (Hessian-vector products, the residual checks included); ``which``.
+
+    References
+    ----------
+    .. [1] Z. Yao, A. Gholami, K. Keutzer and M. W. Mahoney, "PyHessian: neural
+           networks through the lens of the Hessian", IEEE BigData 2020.
+    .. [2] R. B. Lehoucq, D. C. Sorensen and C. Yang, "ARPACK users' guide",
+           SIAM (1998).
 
     Examples
     --------
@@ -160,37 +201,58 @@ def hessian_eigenvalues(
     """
     H = _CountingHessian(hvp, dim)
     n = H.dim
-    if which not in ("LA", "SA", "LM"):
-        raise ValueError(f"which must be 'LA', 'SA' or 'LM', got {which!r}")
-    k = check_positive_int(k, "k")
+    which = check_choice(which, "which", ("LA", "SA", "LM"))
+    k = check_scalar(k, "k", kind=int, low=1)
     if k > n:
         raise ValueError(f"k={k} exceeds the dimension {n}")
+    tol = check_scalar(tol, "tol", low=0.0, high=1.0, high_inclusive=False)
+    max_iter = check_scalar(max_iter, "max_iter", kind=int, low=1, allow_none=True)
+    return_eigenvectors = check_bool(return_eigenvectors, "return_eigenvectors")
     rng = check_random_state(random_state)
     v0 = rng.standard_normal(n)
+    H.rescale(v0)
     if n <= max(2 * k + 1, 20) or k >= n - 1:
         # ARPACK needs k < n - 1; a tiny problem is cheapest densely.
         D = np.column_stack([H(e) for e in np.eye(n)])
         D = 0.5 * (D + D.T)
         vals, vecs = np.linalg.eigh(D)
-        order = {"LA": np.argsort(vals)[::-1], "SA": np.argsort(vals),
-                 "LM": np.argsort(np.abs(vals))[::-1]}[which][:k]
-        vals, vecs = vals[order], vecs[:, order]
+        order = _order(vals, which)[:k]
     else:
         vals, vecs = eigsh(H.operator(), k=k, which=which, tol=tol, v0=v0,
-                           maxiter=maxiter or 10 * n)
-        order = {"LA": np.argsort(vals)[::-1], "SA": np.argsort(vals),
-                 "LM": np.argsort(np.abs(vals))[::-1]}[which]
-        vals, vecs = vals[order], vecs[:, order]
-    n_hvp = H.count
+                           maxiter=max_iter or 10 * n)
+        order = _order(vals, which)
+    vals, vecs = vals[order], vecs[:, order]
     resid = np.array([np.linalg.norm(H(vecs[:, j]) - vals[j] * vecs[:, j]) for j in range(k)])
-    out = OptimizeResult(eigenvalues=vals, residuals=resid, n_hvp=n_hvp, which=which)
+    out = OptimizeResult(eigenvalues=np.ldexp(vals, H.exponent),
+                         residuals=np.ldexp(resid, H.exponent), n_matvec=H.count, which=which)
     if return_eigenvectors:
         out["eigenvectors"] = vecs
     return out
 
 
-def _probes(rng, n, m):
+def _probes(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0]), size=(n, m))
+
+
+def _interval_half_width(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    """``(standard error, half-width)`` of the interval for the mean of ``samples``.
+
+    The half-width is ``max(t_(m-1), 1 / sqrt(1 - confidence)) * se``: the
+    larger of Student's quantile and Chebyshev's factor (which holds for any
+    distribution of the probes with that variance).  Hutchinson's samples are
+    heavily skewed for low-rank ``H`` (for ``H = u u^T`` they are
+    ``(u^T z)**2``), where Student's interval alone covers 87% instead of
+    95% at 10 probes.
+    """
+    m = samples.size
+    if m < 2:
+        return 0.0, 0.0
+    top = float(np.abs(samples).max())
+    e = math.frexp(top)[1] if top > 0 else 0  # the squares of std() stay in range
+    se = math.ldexp(float(np.ldexp(samples, -e).std(ddof=1)), e) / math.sqrt(m)
+    factor = max(float(student_t.ppf(0.5 + confidence / 2, m - 1)),
+                 1.0 / math.sqrt(1.0 - confidence))
+    return se, factor * se
 
 
 def hessian_trace(
@@ -198,7 +260,7 @@ def hessian_trace(
     dim: int | None = None,
     method: str = "hutchinson",
     *,
-    n_samples: int = 100,
+    n_probes: int = 100,
     confidence: float = 0.95,
     rtol: float | None = None,
     random_state: Any = None,
@@ -210,74 +272,102 @@ def hessian_trace(
     hvp : callable, LinearOperator or array
         ``hvp(v) -> H v`` (then ``dim`` is required), or the matrix.
     dim : int, optional
+        Dimension of ``v``.
     method : {"hutchinson", "hutch++"}, default="hutchinson"
-    n_samples : int, default=100
+        Hutchinson's estimator with Rademacher probes, or Hutch++ [1]_.
+    n_probes : int, default=100
         Hessian-vector products in all (Hutch++ spends a third on the sketch,
-        a third on projecting it, a third on the residual).
-    confidence : float, default=0.95
+        a third on projecting it, a third on the residual).  At least 2
+        (Hutchinson) or 3 (Hutch++); the interval is reliable from about 10
+        residual probes on (the sample variance itself is too noisy below).
+    confidence : float in (0, 1), default=0.95
         Level of the interval.
     rtol : float, optional
         Hutchinson only: stop early once the interval's half-width is below
         ``rtol * |estimate|`` (checked every 10 probes, at least 10).
-    random_state : None, int or Generator
+    random_state : None, int or numpy.random.Generator
+        Probes.
 
     Returns
     -------
     OptimizeResult
-        ``trace``, ``ci`` (low, high), ``std_error``, ``n_hvp``, ``method``.
+        ``trace`` (the estimate); ``ci`` (low, high): the interval,
+        ``trace +- (max(t, 1/sqrt(1 - confidence)) * std_error + rounding)``
+        (see the module docstring); ``std_error`` (of the Hutchinson part);
+        ``rounding`` (the floor added for the rounding of the probes'
+        products and of the mean: ``2 gamma_n mean_z sum_i |z_i (H z)_i|
+        + gamma_m |trace|``, plus the sketch's share for Hutch++), so a
+        diagonal ``H``, whose probes agree, still gets an interval containing
+        the trace); ``n_matvec`` (Hessian-vector
+        products); ``n_probes`` (residual probes used); ``method``;
+        ``confidence``.
+
+    References
+    ----------
+    .. [1] R. A. Meyer, C. Musco, C. Musco and D. P. Woodruff, "Hutch++:
+           optimal stochastic trace estimation", SOSA 2021.
+    .. [2] M. F. Hutchinson, "A stochastic estimator of the trace of the
+           influence matrix for Laplacian smoothing splines", Comm. Statist.
+           Simulation Comput. 19 (1990).
 
     Examples
     --------
     >>> import numpy as np
     >>> from randopt.norms import hessian_trace
     >>> H = np.diag(np.arange(1.0, 51.0))
-    >>> res = hessian_trace(H, method="hutch++", n_samples=150, random_state=0)
-    >>> bool(abs(res.trace - 1275) < 1e-6)
-    True
+    >>> res = hessian_trace(H, method="hutch++", n_probes=150, random_state=0)
+    >>> bool(abs(res.trace - 1275) < 1e-6), bool(res.ci[0] <= 1275 <= res.ci[1])
+    (True, True)
     """
     H = _CountingHessian(hvp, dim)
     n = H.dim
-    if method not in ("hutchinson", "hutch++"):
-        raise ValueError(f"method must be 'hutchinson' or 'hutch++', got {method!r}")
-    m = check_positive_int(n_samples, "n_samples", minimum=2 if method == "hutchinson" else 3)
-    if not isinstance(confidence, numbers.Real) or not (0 < confidence < 1):
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    method = check_choice(method, "method", ("hutchinson", "hutch++"))
+    m = check_scalar(n_probes, "n_probes", kind=int, low=2 if method == "hutchinson" else 3)
+    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0,
+                              low_inclusive=False, high_inclusive=False)
+    rtol = check_scalar(rtol, "rtol", low=0.0, low_inclusive=False, allow_none=True)
     rng = check_random_state(random_state)
-    base = 0.0
+    base = base_abs = 0.0
+    samples_l: list[float] = []
+    abs_l: list[float] = []  # ||H z||_1 of each probe, for the rounding floor
+
+    def probe(g: np.ndarray) -> None:
+        Hg = H(g)
+        samples_l.append(float(g @ Hg))
+        abs_l.append(float(np.abs(g) @ np.abs(Hg)))
+
     if method == "hutchinson":
-        samples = []
         for j in range(m):
-            z = _probes(rng, n, 1)[:, 0]
-            samples.append(float(z @ H(z)))
+            probe(_probes(rng, n, 1)[:, 0])
             if rtol is not None and j + 1 >= 10 and (j + 1) % 10 == 0:
-                s = np.asarray(samples)
-                tq = student_t.ppf(0.5 + confidence / 2, s.size - 1)
-                half = tq * s.std(ddof=1) / math.sqrt(s.size)
+                s = np.asarray(samples_l)
+                _, half = _interval_half_width(s, confidence)
                 if half <= rtol * abs(s.mean()):
                     break
-        samples = np.asarray(samples)
     else:
-        r = max(1, m // 3)
-        r = min(r, n)
+        r = min(max(1, m // 3), n)
         S = _probes(rng, n, r)
         Y = np.column_stack([H(S[:, j]) for j in range(r)])
         Q, _ = np.linalg.qr(Y)
         HQ = np.column_stack([H(Q[:, j]) for j in range(Q.shape[1])])
         base = float(np.trace(Q.T @ HQ))
-        n_rest = max(m - 2 * r, 2)
-        samples = []
+        base_abs = float(np.abs(Q).ravel() @ np.abs(HQ).ravel())
         if Q.shape[1] < n:
-            for _ in range(n_rest):
+            for _ in range(max(m - 2 * r, 2)):
                 g = _probes(rng, n, 1)[:, 0]
-                g = g - Q @ (Q.T @ g)
                 # z^T (I - QQ^T) H (I - QQ^T) z with g = (I - QQ^T) z.
-                samples.append(float(g @ H(g)))
-        samples = np.asarray(samples if samples else [0.0, 0.0])
+                probe(g - Q @ (Q.T @ g))
+    samples = np.asarray(samples_l) if samples_l else np.zeros(1)
     est = base + float(samples.mean())
-    se = float(samples.std(ddof=1) / math.sqrt(samples.size)) if samples.size > 1 else 0.0
-    half = float(student_t.ppf(0.5 + confidence / 2, max(samples.size - 1, 1))) * se
+    se, half = _interval_half_width(samples, confidence)
+    # Each z^T (H z) is an inner product of n terms, and H z (for a matrix) one of n
+    # terms per entry: 2 gamma_n sum |z_i| |(H z)_i|; the mean adds gamma_m |est|.
+    mean_abs = float(np.mean(abs_l)) if abs_l else 0.0
+    rounding = 2 * gamma(n) * (mean_abs + base_abs) + gamma(samples.size + 1) * abs(est)
+    half += rounding
     return OptimizeResult(trace=est, ci=(est - half, est + half), std_error=se,
-                          n_hvp=H.count, method=method, confidence=confidence)
+                          rounding=rounding, n_matvec=H.count, n_probes=int(len(samples_l)),
+                          method=method, confidence=confidence)
 
 
 def spectral_density(
@@ -298,6 +388,7 @@ def spectral_density(
     hvp : callable, LinearOperator or array
         ``hvp(v) -> H v`` (then ``dim`` is required), or the matrix.
     dim : int, optional
+        Dimension of ``v``.
     n_vectors : int, default=10
         Random start vectors (Rademacher, normalised).
     n_steps : int, default=80
@@ -308,15 +399,26 @@ def spectral_density(
     grid : array_like, optional
         Where to evaluate the density; default ``n_grid`` points spanning the
         Ritz values +- 5 sigma.
-    random_state : None, int or Generator
+    n_grid : int, default=1000
+        Points of the default grid.
+    random_state : None, int or numpy.random.Generator
+        Start vectors.
 
     Returns
     -------
     OptimizeResult
-        ``grid``, ``density`` (integrates to about 1), ``nodes`` and
-        ``weights`` (``n_vectors`` lists: Gauss quadrature of each run,
-        weights summing to 1), ``sigma``, ``n_hvp``.  ``dim * sum(weights *
-        f(nodes)) / n_vectors`` estimates ``tr f(H)``.
+        ``grid``; ``density`` (integrates to about 1); ``nodes`` and
+        ``weights`` (``n_vectors`` arrays: the Gauss quadrature of each run,
+        weights summing to 1; ``dim * sum(weights * f(nodes)) / n_vectors``
+        estimates ``tr f(H)``); ``sigma``; ``n_matvec`` (Hessian-vector
+        products).
+
+    References
+    ----------
+    .. [1] S. Ubaru, J. Chen and Y. Saad, "Fast estimation of tr(f(A)) via
+           stochastic Lanczos quadrature", SIAM J. Matrix Anal. Appl. 38 (2017).
+    .. [2] B. Ghorbani, S. Krishnan and Y. Xiao, "An investigation into neural
+           net optimization via Hessian eigenvalue density", ICML 2019.
 
     Examples
     --------
@@ -329,25 +431,26 @@ def spectral_density(
     """
     H = _CountingHessian(hvp, dim)
     n = H.dim
-    n_vectors = check_positive_int(n_vectors, "n_vectors")
-    n_steps = check_positive_int(n_steps, "n_steps")
+    n_vectors = check_scalar(n_vectors, "n_vectors", kind=int, low=1)
+    n_steps = check_scalar(n_steps, "n_steps", kind=int, low=1)
+    sigma = check_scalar(sigma, "sigma", low=0.0, low_inclusive=False, allow_none=True)
+    n_grid = check_scalar(n_grid, "n_grid", kind=int, low=2)
     rng = check_random_state(random_state)
+    H.rescale(rng.standard_normal(n))
     nodes, weights = [], []
     for _ in range(n_vectors):
         v0 = _probes(rng, n, 1)[:, 0]
         run = lanczos(H, v0, min(n_steps, n))
         vals, vecs = ritz(run["alpha"], run["beta"], vectors=True)
-        nodes.append(vals)
+        nodes.append(np.ldexp(vals, H.exponent))
         weights.append(vecs[0] ** 2)
     all_nodes = np.concatenate(nodes)
     lo, hi = float(all_nodes.min()), float(all_nodes.max())
     if sigma is None:
-        sigma = max(hi - lo, abs(hi), 1e-12) / 100.0
-    if not (isinstance(sigma, numbers.Real) and sigma > 0):
-        raise ValueError(f"sigma must be positive, got {sigma!r}")
+        sigma = max(hi - lo, abs(hi), 1e-300) / 100.0
     if grid is None:
-        grid = np.linspace(lo - 5 * sigma, hi + 5 * sigma, check_positive_int(n_grid, "n_grid"))
-    grid = np.asarray(grid, dtype=np.float64)
+        grid = np.linspace(lo - 5 * sigma, hi + 5 * sigma, n_grid)
+    grid = check_vector(grid, "grid")
     density = np.zeros_like(grid)
     norm = 1.0 / (math.sqrt(2 * math.pi) * sigma)
     for th, w in zip(nodes, weights, strict=True):
@@ -355,4 +458,4 @@ def spectral_density(
         density += (w[None, :] * bumps).sum(1)
     density *= norm / n_vectors
     return OptimizeResult(grid=grid, density=density, nodes=nodes, weights=weights,
-                          sigma=float(sigma), n_hvp=H.count)
+                          sigma=float(sigma), n_matvec=H.count)

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import OptimizeResult
 
+from .._validation import check_choice, check_random_state, check_scalar
+from ._rounding import round_up
 from .conv import conv_spectral_norm
+from .result import NormResult
 from .spectral import spectral_norm
 
 __all__ = ["lipschitz_bound"]
@@ -38,8 +40,8 @@ def lipschitz_bound(
     exact_limit: int = 4_000_000,
     tol: float = 1e-4,
     random_state: Any = None,
-) -> OptimizeResult:
-    """Product of per-layer spectral-norm upper bounds.
+) -> NormResult:
+    """Product of per-layer spectral-norm upper bounds: an upper bound on ``Lip(f)``.
 
     Parameters
     ----------
@@ -52,19 +54,34 @@ def lipschitz_bound(
     conv_method : {"gram", "exact", "reshape"}, default="gram"
         Bound used for convolutions (each is an upper bound).
     exact_limit : int, default=4_000_000
-        Dense layers with at most this many entries get the exact norm.
-    tol : float, default=1e-4
+        Dense layers with at most this many entries get the exact norm
+        (dense SVD); larger ones Lanczos's probabilistic upper bound.
+    tol : float in (0, 1), default=1e-4
         Relative tolerance of the Gram / Lanczos bounds.
-    random_state : None, int or Generator
+    random_state : None, int or numpy.random.Generator
         For Lanczos on large dense layers.
 
     Returns
     -------
-    OptimizeResult
-        ``bound`` (the product), ``log_bound``, ``layer_norms`` (list of
-        floats), ``layers`` (per-layer dicts: ``kind``, ``shape``, ``norm``,
-        ``method``, ``exact``) and ``failure_probability`` (0 when every
-        factor is deterministic).
+    NormResult
+        ``norm`` and ``upper``: the product of the per-layer upper bounds
+        (rounded up); ``lower``: 0 (the product of the layers' norms is not a
+        lower bound on the network's Lipschitz constant); ``upper_kind``:
+        ``"deterministic"`` when every factor is exact or deterministic, else
+        ``"probabilistic"`` with ``failure_probability`` the sum of the
+        factors' (union bound); ``n_matvec`` and ``nit``: totals over the
+        layers; ``converged``: every factor met its tolerance; ``method``:
+        ``"product"``.  Extras: ``log_bound``, ``layer_norms`` (the
+        per-layer upper bounds) and ``layers`` (per-layer dicts: ``kind``,
+        ``shape``, ``norm``, ``lower``, ``method``, ``upper_kind``).
+
+    References
+    ----------
+    .. [1] C. Szegedy et al., "Intriguing properties of neural networks",
+           ICLR 2014 (the product bound).
+    .. [2] B. Delattre, Q. Barthelemy, A. Araujo and A. Allauzen, "Efficient
+           bound of Lipschitz constant for convolutional layers by Gram
+           iteration", ICML 2023.
 
     Examples
     --------
@@ -74,47 +91,63 @@ def lipschitz_bound(
     >>> conv = (rng.standard_normal((3, 2, 3, 3)), (16, 16))  # 2 -> 3 channels, 16 x 16
     >>> dense = rng.standard_normal((10, 3 * 16 * 16))
     >>> res = lipschitz_bound([conv, dense])
-    >>> len(res.layer_norms), bool(np.isclose(res.bound, np.prod(res.layer_norms)))
+    >>> len(res.layer_norms), bool(np.isclose(res.upper, np.prod(res.layer_norms)))
     (2, True)
+    >>> res.upper_kind, res.failure_probability
+    ('deterministic', 0.0)
     """
-    if conv_method not in ("gram", "exact", "reshape"):
-        raise ValueError(f"conv_method must be 'gram', 'exact' or 'reshape', got {conv_method!r}")
-    if isinstance(layers, np.ndarray) or not hasattr(layers, "__iter__"):
+    conv_method = check_choice(conv_method, "conv_method", ("gram", "exact", "reshape"))
+    exact_limit = check_scalar(exact_limit, "exact_limit", kind=int, low=0)
+    tol = check_scalar(tol, "tol", low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
+    rng = check_random_state(random_state)
+    if isinstance(layers, (np.ndarray, str)) or sp.issparse(layers) or not hasattr(
+        layers, "__iter__"
+    ):
         raise TypeError("layers must be a list of weight matrices and (kernel, input_shape) pairs")
     layers = list(layers)
     if not layers:
-        raise ValueError("layers is empty")
+        raise ValueError("layers is empty; pass at least one weight matrix or kernel")
     per_layer = []
     fail = 0.0
     log_bound = 0.0
+    n_matvec = nit = 0
+    converged = True
     for i, layer in enumerate(layers):
-        if isinstance(layer, tuple) and len(layer) in (2, 3) and not sp.issparse(layer):
-            kernel, shape = layer[0], layer[1]
-            opts = dict(layer[2]) if len(layer) == 3 else {}
-            res = conv_spectral_norm(kernel, shape, method=conv_method, tol=tol,
-                                     return_info=True, **opts)
-            norm = float(res.upper)
-            entry = {"kind": "conv", "shape": tuple(np.shape(kernel)), "norm": norm,
-                     "method": conv_method, "exact": bool(res.get("exact", False))}
-        else:
-            n_entries = int(np.prod(getattr(layer, "shape", (0,))))
-            dense_ok = not sp.issparse(layer) and hasattr(layer, "__array__")
-            method = "exact" if dense_ok and 0 < n_entries <= exact_limit else "lanczos"
-            try:
-                res = spectral_norm(layer, method=method, tol=tol, random_state=random_state,
-                                    return_info=True)
-            except (TypeError, ValueError) as err:
-                raise type(err)(f"layers[{i}]: {err}") from None
-            norm = float(res.upper)
-            fail += float(res.failure_probability)
-            entry = {"kind": "dense", "shape": tuple(layer.shape), "norm": norm,
-                     "method": method, "exact": method == "exact"}
-        per_layer.append(entry)
+        try:
+            if isinstance(layer, tuple) and len(layer) in (2, 3):
+                kernel, shape = layer[0], layer[1]
+                opts = dict(layer[2]) if len(layer) == 3 else {}
+                res = conv_spectral_norm(kernel, shape, method=conv_method, tol=tol, **opts)
+                kind, shape_out, method = "conv", tuple(np.shape(kernel)), conv_method
+            else:
+                n_entries = int(np.prod(getattr(layer, "shape", (0,))))
+                dense_ok = not sp.issparse(layer) and hasattr(layer, "__array__")
+                method = "exact" if dense_ok and 0 < n_entries <= exact_limit else "lanczos"
+                res = spectral_norm(layer, method=method, tol=tol, random_state=rng)
+                kind, shape_out = "dense", tuple(layer.shape)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"layers[{i}]: {err}") from None
+        norm = float(res.upper)
+        fail += float(res.failure_probability)
+        n_matvec += int(res.n_matvec)
+        nit += int(res.nit)
+        converged = converged and bool(res.converged)
+        per_layer.append({"kind": kind, "shape": shape_out, "norm": norm,
+                          "lower": float(res.lower), "method": method,
+                          "upper_kind": res.upper_kind})
         log_bound += math.log(norm) if norm > 0 else -math.inf
-    return OptimizeResult(
-        bound=math.exp(log_bound) if math.isfinite(log_bound) else 0.0,
-        log_bound=log_bound,
-        layer_norms=[e["norm"] for e in per_layer],
-        layers=per_layer,
-        failure_probability=min(fail, 1.0),
+    factors = [e["norm"] for e in per_layer]
+    if math.isfinite(log_bound):
+        # The product in floating point: L - 1 roundings, each at most u.
+        bound = float(np.prod(factors)) * (1 + 2.0**-52 * len(factors))
+        bound = round_up(bound) if math.isfinite(bound) else math.inf
+    else:
+        bound = 0.0
+    return NormResult(
+        norm=bound, lower=0.0, upper=bound,
+        upper_kind="probabilistic" if fail > 0 else "deterministic",
+        failure_probability=min(fail, 1.0), n_matvec=n_matvec, nit=nit,
+        converged=converged, method="product",
+        log_bound=log_bound, layer_norms=factors, layers=per_layer,
     )

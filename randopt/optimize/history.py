@@ -41,6 +41,18 @@ class History:
         return self._n
 
     def append(self, **row: Any) -> None:
+        """Append one row: every core column, plus any extra columns.
+
+        Parameters
+        ----------
+        **row
+            Values by column name; the core columns are required.
+
+        Examples
+        --------
+        >>> h = History(("loss",)); h.append(loss=2.0); len(h)
+        1
+        """
         cols = self._columns
         for key in self._core:
             cols[key].append(row[key])
@@ -57,6 +69,19 @@ class History:
                 values.append(math.nan)
 
     def as_dict(self) -> dict[str, np.ndarray]:
+        """The table as a dict of equal-length arrays (object arrays for ragged values).
+
+        Returns
+        -------
+        dict of str to ndarray
+            One array per column, in the order the columns appeared.
+
+        Examples
+        --------
+        >>> h = History(("loss",)); h.append(loss=2.0); h.append(loss=1.0)
+        >>> h.as_dict()["loss"].tolist()
+        [2.0, 1.0]
+        """
         out = {}
         for key, values in self._columns.items():
             try:

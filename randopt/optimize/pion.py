@@ -35,12 +35,11 @@ References
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_matrix
+from .._validation import check_matrix, check_scalar
 
 __all__ = ["pion_update"]
 
@@ -89,9 +88,7 @@ def pion_update(W: Any, grad: Any, lr: float, *, return_generators: bool = False
     Gm = check_matrix(grad, "grad", accept_sparse=False).astype(np.float64, copy=False)
     if Gm.shape != Wm.shape:
         raise ValueError(f"grad has shape {Gm.shape} but W has shape {Wm.shape}; they must match")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    lr = float(lr)
+    lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
     # A = G W^T - W G^T = U_a V_a^T,  B = G^T W - W^T G = U_b V_b^T.
     U_a, V_a = np.hstack([Gm, Wm]), np.hstack([Wm, -Gm])
     U_b, V_b = np.hstack([Gm.T, Wm.T]), np.hstack([Wm.T, -Gm.T])

@@ -13,11 +13,14 @@ uniform or non-uniform sampling achieves with high probability for
 ``(eps_g, eps_H)`` second-order point in ``O(max(eps_g^-2 eps_H^-1, eps_H^-3))``
 iterations, the complexity of exact TR.
 
+The loop is :func:`randopt.optimize.newton_loop` with a
+:class:`randopt.optimize.TrustRegionPolicy`.
+
 Stopping rules: ``||g|| <= gtol`` (with ``curvature_tol``: and
 ``lambda_min(H) >= -curvature_tol``, else a step along the leftmost
 eigenvector), ``max_iter`` trial steps, ``max_props`` propagations,
 ``max_time`` seconds, a radius below machine precision, or a callback that
-raises ``StopIteration``.
+raises ``StopIteration`` or returns True.
 
 References
 ----------
@@ -32,28 +35,29 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from ..oracles.base import Objective
-from . import _driver
+from .loop import newton_loop
+from .policies import TrustRegionPolicy
 
 __all__ = ["trust_region"]
 
 
 def trust_region(
-    objective: Objective,
+    objective: Any,
     x0: Any,
     *,
-    hessian_sampling: str = "uniform",
+    hessian_sampling: str = "auto",
     hessian_sample_size: int | float = 0.05,
     gradient_sample_size: int | float | None = None,
-    subproblem: str = "cg",
+    subproblem: Any = "cg",
     radius: float = 10.0,
-    max_radius: float = np.inf,
+    max_radius: float = math.inf,
     eta1: float = 0.8,
     eta2: float = 1e-4,
     gamma1: float = 2.0,
@@ -61,46 +65,51 @@ def trust_region(
     gtol: float = 1e-6,
     curvature_tol: float | None = None,
     max_iter: int = 1000,
-    max_props: float = np.inf,
-    max_time: float = np.inf,
+    max_props: float = math.inf,
+    max_time: float = math.inf,
     subproblem_tol: float = 1e-9,
-    subproblem_maxiter: int = 250,
+    subproblem_max_iter: int = 250,
     hessian_mode: str = "auto",
-    callback: Callable[[np.ndarray, dict], dict | None] | None = None,
+    callback: Callable[[np.ndarray, dict], Any] | None = None,
     random_state: Any = None,
 ) -> OptimizeResult:
     """Minimise a finite sum by trust region with a sub-sampled Hessian.
 
     Parameters
     ----------
-    objective : Objective
-        A :mod:`randopt.oracles` objective (``NonlinearLeastSquares``,
-        ``LogisticRegression``, ``LeastSquares``, any ``FiniteSum``) or
-        ``CallableObjective(fun, grad, hessp)``, or a plain tuple
-        ``(fun, grad, hessp)`` of callables as in ``scipy.optimize.minimize``
-        (both need ``hessian_sampling="full"``).
+    objective : Objective or tuple
+        A :mod:`randopt.oracles` objective (a finite sum such as
+        ``LogisticObjective``, or ``CallableObjective(fun, grad, hessp,
+        n_features=d)``), or a plain tuple ``(fun, grad, hessp)`` of callables
+        as in ``scipy.optimize.minimize``.
     x0 : array-like of shape (d,)
         Starting point.
-    hessian_sampling : {"uniform", "nonuniform", "full"}, default="uniform"
+    hessian_sampling : {"auto", "uniform", "nonuniform", "full"}, default="auto"
         How the Hessian is estimated at each iterate: uniform rows without
         replacement (averaged), rows drawn with replacement with
         ``p_i ~ |D_i| ||a_i||^2`` (re-weighted by ``1/(s p_i)``), or exact.
+        ``"auto"`` is ``"uniform"`` for objectives with rows to sample and
+        ``"full"`` for the others (callables, tuples).
     hessian_sample_size : int or float, default=0.05
         Rows per Hessian sample: a count in ``[1, n]`` or a fraction in
-        ``(0, 1]``.
+        ``(0, 1]``; ignored by ``"full"``.
     gradient_sample_size : int or float, optional
         Estimate the gradient on a fresh uniform sample of this size too
         (values stay exact, for the acceptance test). Default: full gradient,
         as in the paper.
-    subproblem : {"cg", "lanczos", "exact", "cauchy"}, default="cg"
-        CG-Steihaug, Lanczos (GLTR-type, exact on the Krylov space),
-        eigendecomposition (global solution, hard case included) or Cauchy point.
+    subproblem : str, Subproblem class or instance, default="cg"
+        ``"cg"`` (CG-Steihaug), ``"lanczos"`` (GLTR-type, exact on the Krylov
+        space), ``"exact"`` (eigendecomposition: global solution, hard case
+        included) or ``"cauchy"`` (Cauchy point); or a solver implementing
+        :class:`randopt.optimize.subproblems.Subproblem`.
     radius : float, default=10.0
-        Initial trust-region radius.
+        Initial trust-region radius (> 0).
     max_radius : float, default=inf
-    eta1, eta2, gamma1, gamma2 : float
+        Largest radius (``>= radius``).
+    eta1, eta2, gamma1, gamma2 : float, default=0.8, 1e-4, 2.0, 1.2
         ``rho < eta2``: reject, radius / gamma1; ``eta2 <= rho < eta1``:
-        accept, radius * gamma2; ``rho >= eta1``: accept, radius * gamma1.
+        accept, radius * gamma2; ``rho >= eta1``: accept, radius * gamma1
+        (``0 < eta2 <= eta1 < 1``, ``gamma1 > 1``, ``gamma2 >= 1``).
     gtol : float, default=1e-6
         Stop when the gradient norm is at most ``gtol``.
     curvature_tol : float, optional
@@ -113,31 +122,37 @@ def trust_region(
     max_time : float, default=inf
         Maximum seconds.
     subproblem_tol : float, default=1e-9
-        Relative tolerance of CG/Lanczos on the model gradient.
-    subproblem_maxiter : int, default=250
+        Relative tolerance of CG/Lanczos on the model gradient, in ``(0, 1)``.
+    subproblem_max_iter : int, default=250
         Maximum Hessian-vector products per sub-problem.
     hessian_mode : {"auto", "explicit", "hessp"}, default="auto"
         Form the sampled Hessian as a ``d x d`` matrix (one pass over the
-        sample; ``auto`` does so for finite sums with ``d <= 1000``), or use
-        Hessian-vector products on the sample.
+        sample; ``auto`` does so for finite sums with ``d <= 1000`` and
+        sub-problem solvers that take many products), or use Hessian-vector
+        products on the sample.
     callback : callable, optional
-        ``callback(x, info) -> dict or None`` after every row of the history
-        (``info`` holds that row). Returned items become history columns
-        (e.g. test accuracy); raising ``StopIteration`` stops the solver.
-    random_state : None, int or Generator
-        Seeds the samples; a fixed seed gives the same run.
+        ``callback(x, info)`` after every row of the history (``info`` holds
+        that row). It returns None, a bool (True stops the solver, status
+        99) or a dict whose items become history columns (e.g. test
+        accuracy); raising ``StopIteration`` stops the solver too.
+    random_state : None, int or numpy.random.Generator
+        Source of every random draw (Hessian and gradient samples, Lanczos
+        restarts, the ARPACK start vector); a fixed seed gives the same run.
 
     Returns
     -------
-    OptimizeResult
+    scipy.optimize.OptimizeResult
         ``x``, ``fun``, ``jac``, ``nit`` (trial steps), ``success``,
-        ``status``, ``message``, ``props``, ``time``, ``nfev``, ``njev`` and
-        ``history``: a dict of equal-length arrays, row 0 the starting point
-        (``accepted`` False, ``step_norm`` 0), one row per trial step after it,
-        keyed ``iteration``, ``loss``, ``grad_norm``, ``radius``,
-        ``accepted``, ``step_norm``, ``inner_iterations``, ``hessian_rows``,
-        ``time`` (seconds since the start) and ``props`` (cumulative), plus
-        the callback's keys.
+        ``status``, ``message``, ``props``, ``time``, ``nfev`` (values
+        computed), ``njev`` (gradients computed: one per value, rejected
+        trials included), ``nhev`` (Hessian-vector products; an explicit
+        matrix for the exact solver or an eigen-step counts ``d``),
+        ``hessian_sampling`` and ``history``: a dict of equal-length arrays,
+        row 0 the starting point (``accepted`` False, ``step_norm`` 0), one
+        row per trial step after it, keyed ``iteration``, ``loss``,
+        ``grad_norm``, ``radius``, ``accepted``, ``step_norm``,
+        ``inner_iterations``, ``hessian_rows``, ``time`` (seconds since the
+        start) and ``props`` (cumulative), plus the callback's keys.
 
     Notes
     -----
@@ -145,28 +160,43 @@ def trust_region(
     ``2n``, a trial value ``n``, a Hessian-vector product on ``S`` rows
     ``2|S|``. An explicit sampled Hessian is still charged ``2|S|`` per
     CG/Lanczos step (the reference code's convention); the exact solver
-    charges ``d`` products for the matrix. See
-    :mod:`randopt.optimize._driver` for the status codes.
+    charges ``d`` products for the matrix. Status codes:
+    :data:`randopt.optimize.loop.STATUS_MESSAGES`.
+
+    References
+    ----------
+    .. [1] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for
+           non-convex optimization under inexact Hessian information",
+           Math. Program. 184 (2020), 35-70.
+    .. [2] J. Nocedal and S. J. Wright, "Numerical Optimization", 2nd ed.
+           (2006), ch. 4.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from randopt.oracles import LogisticRegression
+    >>> from randopt.oracles import LogisticObjective
     >>> from randopt.optimize import trust_region
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((2000, 5)); y = (X @ np.ones(5) > 0)
-    >>> res = trust_region(LogisticRegression(X, y, alpha=1e-2), np.zeros(5),
+    >>> res = trust_region(LogisticObjective(X, y, alpha=1e-2), np.zeros(5),
     ...                    hessian_sample_size=0.1, random_state=0)
-    >>> bool(res.success), bool(res.history["loss"][0] > res.fun)
+    >>> bool(res.success), res.njev == res.nfev == res.nit + 1
     (True, True)
+
+    A plain tuple of callables works with the defaults (exact Hessian):
+
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess_prod
+    >>> res = trust_region((rosen, rosen_der, rosen_hess_prod), np.zeros(3), gtol=1e-10)
+    >>> bool(np.allclose(res.x, 1.0)), res.status
+    (True, 0)
     """
-    return _driver.run(
-        "tr", objective, x0,
-        hessian_sampling=hessian_sampling, hessian_sample_size=hessian_sample_size,
-        gradient_sample_size=gradient_sample_size, subproblem=subproblem,
-        param0=radius, param_max=max_radius, eta1=eta1, eta2=eta2, gamma1=gamma1,
-        gamma2=gamma2, gtol=gtol, curvature_tol=curvature_tol, max_iter=max_iter,
+    policy = TrustRegionPolicy(radius=radius, max_radius=max_radius, eta1=eta1, eta2=eta2,
+                               gamma1=gamma1, gamma2=gamma2)
+    return newton_loop(
+        objective, x0, policy,
+        subproblem=subproblem, hessian_sampling=hessian_sampling,
+        hessian_sample_size=hessian_sample_size, gradient_sample_size=gradient_sample_size,
+        hessian_mode=hessian_mode, gtol=gtol, curvature_tol=curvature_tol, max_iter=max_iter,
         max_props=max_props, max_time=max_time, subproblem_tol=subproblem_tol,
-        subproblem_maxiter=subproblem_maxiter, hessian_mode=hessian_mode,
-        callback=callback, random_state=random_state,
+        subproblem_max_iter=subproblem_max_iter, callback=callback, random_state=random_state,
     )

@@ -1,36 +1,36 @@
 """Layer 2: objectives and their (sub-sampled) first- and second-order oracles.
 
-Finite sums ``f(w) = (1/n) sum_i l(a_i^T w; y_i) + (alpha/2)||w||^2`` over
-dense or CSR data (value, gradient and Hessian weights from one fused Numba
-pass), user objectives given as callables, and the Hessian sampling schemes
-(full, uniform, non-uniform) used by :mod:`randopt.optimize`.
+Finite sums ``f(w) = sum_i c_i l(a_i^T w; y_i) + (alpha/2)||m * w||^2`` of a
+public loss object (:class:`SigmoidLeastSquaresLoss`, :class:`LogisticLoss`,
+:class:`HalfSquaredLoss`, or a user :class:`Loss`) over any data the operand
+layer holds (dense, CSR, row-chunked Dask), with sample weights and a
+penalty mask (:class:`FiniteSum`); user objectives given as callables
+(:class:`CallableObjective`); and the Hessian sampling schemes (full,
+uniform, non-uniform) used by :mod:`randopt.optimize`.
 """
 
-from .base import (
-    CallableObjective,
-    Evaluation,
-    FiniteSum,
-    HessianModel,
-    Objective,
-    as_sample,
-    binary_labels,
-)
+from .base import Evaluation, HessianModel, Objective, as_sample
+from .callable_objective import CallableObjective
+from .finite_sum import FiniteSum
 from .hessian_sampling import SCHEMES, HessianSampler
-from .least_squares import LeastSquares
-from .logistic import LogisticRegression
-from .nls import NonlinearLeastSquares
+from .losses import HalfSquaredLoss, LogisticLoss, Loss, SigmoidLeastSquaresLoss, binary_labels
+from .objectives import LeastSquaresObjective, LogisticObjective, SigmoidLeastSquaresObjective
 
 __all__ = [
     "CallableObjective",
     "Evaluation",
     "FiniteSum",
+    "HalfSquaredLoss",
     "HessianModel",
     "HessianSampler",
-    "LeastSquares",
-    "LogisticRegression",
-    "NonlinearLeastSquares",
+    "LeastSquaresObjective",
+    "LogisticLoss",
+    "LogisticObjective",
+    "Loss",
     "Objective",
     "SCHEMES",
+    "SigmoidLeastSquaresLoss",
+    "SigmoidLeastSquaresObjective",
     "as_sample",
     "binary_labels",
 ]

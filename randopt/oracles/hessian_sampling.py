@@ -6,11 +6,11 @@
     ``s`` rows drawn uniformly without replacement, each weighted ``n / s``
     (the sample average), [1]_.
 ``"nonuniform"``
-    ``s`` i.i.d. draws with ``p_i ~ |D_i| ||a_i||^2``, each weighted
+    ``s`` i.i.d. draws with ``p_i ~ c_i |l''_i| ||a_i||^2``, each weighted
     ``1 / (s p_i)``: row-norm-squared sampling of the Hessian's square root
-    ``diag(|D|)^{1/2} X``, [2]_. The probabilities change with ``w`` (they
-    use the curvature ``D`` that the fused value/gradient pass produces for
-    free).
+    ``diag(c |l''|)^{1/2} X``, [2]_. The probabilities change with ``w`` (they
+    use the curvature ``l''`` that the fused value/gradient pass produces for
+    free; :meth:`randopt.oracles.FiniteSum.hessian_probabilities`).
 
 Every draw goes through :func:`randopt.sketch.uniform_sample` or
 :func:`randopt.sketch.sample_rows`, so the weights follow the package's
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_sample_size
-from ..sketch.sampling import Sample, sample_rows, uniform_sample
+from .._validation import check_choice, check_sample_size
+from ..sketch import Sample, sample_rows, uniform_sample
 from .base import Evaluation, Objective
 
 __all__ = ["HessianSampler", "SCHEMES"]
@@ -55,19 +55,22 @@ class HessianSampler:
     Examples
     --------
     >>> import numpy as np
-    >>> from randopt.oracles import LeastSquares
-    >>> from randopt.oracles.hessian_sampling import HessianSampler
-    >>> f = LeastSquares(np.ones((100, 2)), np.zeros(100))
-    >>> HessianSampler(f, "uniform", 0.05).size
+    >>> from randopt.oracles import HessianSampler, LeastSquaresObjective
+    >>> f = LeastSquaresObjective(np.ones((100, 2)), np.zeros(100))
+    >>> sampler = HessianSampler(f, "uniform", 0.05)
+    >>> sampler.size
     5
+    >>> sample = sampler.draw(f.evaluate(np.zeros(2)), np.random.default_rng(0))
+    >>> sample.indices.shape, sample.weights.tolist()
+    ((5,), [20.0, 20.0, 20.0, 20.0, 20.0])
     """
 
     def __init__(
         self, objective: Objective, scheme: str, size: Any, name: str = "hessian_sample_size"
     ) -> None:
-        if scheme not in SCHEMES:
-            raise ValueError(f"hessian_sampling must be one of {SCHEMES}, got {scheme!r}")
-        self.scheme = scheme
+        if not isinstance(objective, Objective):
+            raise TypeError(f"objective must be a randopt.oracles Objective, got {objective!r}")
+        self.scheme = check_choice(scheme, "hessian_sampling", SCHEMES)
         n = objective.n_samples
         if scheme == "full":
             self.size = n
@@ -81,8 +84,19 @@ class HessianSampler:
         self.n = n
         self.objective = objective
 
-    def draw(self, ev: Evaluation, rng: np.random.Generator) -> Sample | None:
-        """One sample at the point of ``ev`` (``None`` means every row)."""
+    def draw(self, ev: Evaluation | None, rng: np.random.Generator) -> Sample | None:
+        """One sample at the point of ``ev`` (``None`` means every row).
+
+        Parameters
+        ----------
+        ev : Evaluation or None
+            The evaluation at the current point (only ``"nonuniform"`` reads it).
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        Sample or None
+        """
         if self.scheme == "full":
             return None
         if self.scheme == "uniform":

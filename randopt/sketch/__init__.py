@@ -1,5 +1,14 @@
-"""Layer 1: sketches, row sampling, leverage scores and sketched least squares."""
+"""Layer 1: sketches, row sampling, leverage scores and sketched least squares.
 
+Every function takes its matrix through :func:`randopt.operands.as_operand`,
+so dense, sparse, ``LinearOperator`` and row-chunked Dask data are handled by
+the operand layer; nothing here tests for array types.
+"""
+
+from .base import BLOCK_ROWS, SketchOperator, make_sketch
+from .gaussian import GaussianSketch, gaussian
+from .leverage import leverage_scores, numerical_rank
+from .lstsq import LstsqResult, auto_sketch, lstsq
 from .sampling import (
     Sample,
     inclusion_probabilities,
@@ -11,8 +20,25 @@ from .sampling import (
     uniform_probabilities,
     uniform_sample,
 )
+from .sparse import SparseSketch, countsketch, sparse_sign
+from .srht import SRHT, srht
 
 __all__ = [
+    "BLOCK_ROWS",
+    "SketchOperator",
+    "GaussianSketch",
+    "SRHT",
+    "SparseSketch",
+    "countsketch",
+    "gaussian",
+    "make_sketch",
+    "sparse_sign",
+    "srht",
+    "leverage_scores",
+    "numerical_rank",
+    "LstsqResult",
+    "auto_sketch",
+    "lstsq",
     "Sample",
     "inclusion_probabilities",
     "leverage_probabilities",
@@ -23,28 +49,3 @@ __all__ = [
     "uniform_probabilities",
     "uniform_sample",
 ]
-
-from .operators import (  # noqa: E402
-    BLOCK_ROWS,
-    SketchOperator,
-    countsketch,
-    gaussian,
-    make_sketch,
-    sparse_sign,
-    srht,
-)
-
-__all__ += [
-    "BLOCK_ROWS",
-    "SketchOperator",
-    "countsketch",
-    "gaussian",
-    "make_sketch",
-    "sparse_sign",
-    "srht",
-]
-
-from .leverage import leverage_scores, numerical_rank  # noqa: E402
-from .lstsq import LstsqResult, auto_sketch, lstsq  # noqa: E402
-
-__all__ += ["leverage_scores", "numerical_rank", "LstsqResult", "auto_sketch", "lstsq"]

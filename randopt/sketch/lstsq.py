@@ -26,14 +26,18 @@ the fitted values); the test therefore bounds the relative error of the fit
 by about ``tol``, and the error of ``x`` itself by ``cond(A) * tol`` at worst,
 the same order as a backward-stable direct solver's.
 
-Row-partitioned data: ``A`` (and ``b``) may be ``dask.array.Array`` objects
-chunked by rows (``pip install 'randopt[dask]'``). The sketch ``S A`` is then
-a sum of per-chunk sketches computed where the chunks live
-(:mod:`randopt.distributed.sketch`), the QR of ``S A`` runs on the client, and
-every CG iteration is one fused reduction ``A^T (A v)`` over the chunks
-(:class:`randopt.distributed.RowMatrix`); LSQR/LSMR take two reductions per
+Any operand: ``A`` is turned into a :class:`randopt.operands.Operand` once,
+at entry, and reached through its methods only, so the same code runs on
+dense, sparse, ``LinearOperator`` and row-partitioned data. For a
+``dask.array.Array`` chunked by rows (``pip install 'randopt[dask]'``) the
+sketch ``S A`` is a sum of per-chunk sketches computed where the chunks live,
+the QR of ``S A`` runs on the client, and every CG iteration is one fused
+reduction ``A^T (A v)`` over the chunks; LSQR/LSMR take two reductions per
 iteration and keep ``n``-vectors on the client. Results agree with the
 in-memory solver of the same seed to rounding (``tests/dask``).
+
+Modules: this one (the driver, the choice of sketch), :mod:`._precondition`
+(the factorisation of ``S A``), :mod:`._solvers` (CG, LSQR/LSMR, IHS).
 
 References
 ----------
@@ -58,22 +62,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, lsmr, lsqr
 
-from .._validation import (
-    check_matrix,
-    check_positive_int,
-    check_random_state,
-    check_rhs,
-    is_operator,
-)
-from ..distributed._detect import is_dask_array
-from ..distributed.rowmatrix import RowMatrix, as_row_matrix
-from ._kernels import normal_product, residual_normal
-from .leverage import leverage_scores, numerical_rank
-from .operators import make_sketch
+from .._validation import check_choice, check_positive_int, check_random_state, check_scalar
+from ..operands import Operand, as_operand
+from ._precondition import Preconditioner
+from ._solvers import cg, ihs, krylov
+from .base import make_sketch
+from .leverage import leverage_scores
 from .sampling import sample_rows
 
 __all__ = ["lstsq", "LstsqResult", "auto_sketch"]
@@ -107,6 +102,15 @@ class LstsqResult:
         (``max`` over right-hand sides).
     timings : dict
         Seconds spent sketching, factoring and iterating.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import randopt
+    >>> A = np.random.default_rng(0).standard_normal((2000, 5))
+    >>> res = randopt.lstsq(A, A @ np.ones(5), random_state=0)
+    >>> res.converged, res.x.round(8).tolist()
+    (True, [1.0, 1.0, 1.0, 1.0, 1.0])
     """
 
     x: np.ndarray
@@ -122,12 +126,12 @@ class LstsqResult:
     timings: dict = field(repr=False, default_factory=dict)
 
 
-def auto_sketch(shape: tuple[int, int], sparse: bool) -> tuple[str, int, dict]:
+def auto_sketch(shape: tuple[int, int]) -> tuple[str, int, dict]:
     """The sketch, size and options that ``sketch="auto"`` picks for an (n, d) matrix.
 
     Rule: a sparse sign sketch with ``nnz_per_col = 4`` and
     ``sketch_size = clip(n // 20, 12 d, 48 d)`` rows (at most ``n``; at ``n``
-    the matrix itself is factored).
+    the matrix itself is factored), for dense and sparse ``A`` alike.
 
     Why: each CG iteration is one pass over ``A``; a sketch of ``m`` rows has
     distortion about ``sqrt(d / m)``, and measured iteration counts to
@@ -138,74 +142,40 @@ def auto_sketch(shape: tuple[int, int], sparse: bool) -> tuple[str, int, dict]:
     applies; for ``d = 500`` with ``n = 10^5`` it would cost several passes,
     so ``n // 20`` keeps ``m`` near ``12 d``. Sparse sign with 4 non-zeros
     costs about the same as CountSketch (the scatter is bound by reading
-    ``A``) and, unlike CountSketch, embeds coherent matrices (rows of leverage
-    near one). ``python -m experiments.bench_sketch --auto`` prints the grid
-    of sketches and sizes this was chosen from.
+    ``A``, dense or sparse) and, unlike CountSketch, embeds coherent matrices
+    (rows of leverage near one). ``python -m experiments.bench_sketch --auto``
+    prints the grid of sketches and sizes this was chosen from.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(n, d)``.
+
+    Returns
+    -------
+    kind : str
+    sketch_size : int
+    options : dict
+        Keyword arguments of the sketch's constructor.
+
+    Examples
+    --------
+    >>> from randopt.sketch import auto_sketch
+    >>> auto_sketch((100_000, 50))
+    ('sparse_sign', 2400, {'nnz_per_col': 4})
     """
-    n, d = shape
+    n = check_positive_int(shape[0], "shape[0]")
+    d = check_positive_int(shape[1], "shape[1]")
     size = min(n, max(12 * d, min(48 * d, n // 20)))
     return "sparse_sign", size, {"nnz_per_col": 4}
 
 
-class _Preconditioner:
-    """``P`` (d x r) from a factorisation of the sketched (and ridge-augmented) matrix."""
-
-    def __init__(self, SA: np.ndarray, alpha: float, shape: tuple[int, int], Sb=None):
-        d = SA.shape[1]
-        M = SA if alpha == 0 else np.vstack([SA, np.sqrt(alpha) * np.eye(d)])
-        if Sb is not None:
-            # QR of [S A | S b] gives Q^T S b in R's last columns, so Q is never formed.
-            rhs = Sb.reshape(Sb.shape[0], -1)
-            if alpha:
-                rhs = np.vstack([rhs, np.zeros((d, rhs.shape[1]))])
-            M = np.hstack([M, rhs])
-        R_full = scipy.linalg.qr(M, mode="r", check_finite=False)[0]
-        k = min(R_full.shape[0], d)
-        R = R_full[:k, :d]
-        Ur, s, Vt = scipy.linalg.svd(R, check_finite=False)
-        self.singular_values = s
-        self.rank = numerical_rank(s, shape) if alpha == 0 else d
-        self.full_rank = self.rank == d
-        if self.full_rank:
-            self.R = np.ascontiguousarray(R)
-        else:
-            r = self.rank
-            self.P = Vt[:r].T / s[:r]
-            # y = P^+ x for x in range(P): y = Sigma_r V_r^T x.
-            self.Pinv = Vt[:r] * s[:r, None]
-        self.y0 = None
-        if Sb is not None:
-            z = R_full[:k, d:]
-            if not self.full_rank:
-                z = Ur[:, : self.rank].T @ z
-            self.y0 = z[:, 0] if Sb.ndim == 1 else z
-
-    def apply(self, y):  # x = P y
-        if self.full_rank:
-            return scipy.linalg.solve_triangular(self.R, y, check_finite=False)
-        return self.P @ y
-
-    def apply_t(self, z):  # P^T z
-        if self.full_rank:
-            return scipy.linalg.solve_triangular(self.R, z, trans="T", check_finite=False)
-        return self.P.T @ z
-
-    def inverse(self, x):  # y with P y = x (x in range(P))
-        if self.full_rank:
-            return self.R @ x
-        return self.Pinv @ x
-
-    def solve_sketched(self):
-        """``y`` of the sketch-and-solve solution ``x = P y`` for the ``S b`` given."""
-        return self.y0
-
-
-def _resolve_sketch(sketch, sketch_size, shape, sparse, nnz_per_col):
+def _resolve_sketch(sketch, sketch_size, shape, nnz_per_col):
     n, d = shape
     if sketch == "auto":
-        kind, size, opts = auto_sketch(shape, sparse)
+        kind, size, opts = auto_sketch(shape)
     else:
-        if sketch not in _SKETCHES:
+        if not isinstance(sketch, str) or sketch not in _SKETCHES:
             raise ValueError(f"sketch must be 'auto' or one of {_SKETCHES}, got {sketch!r}")
         kind, size, opts = sketch, min(n, 12 * d), {}
         if kind == "sparse_sign":
@@ -233,178 +203,57 @@ class _RowSampler:
 
     name = "leverage"
 
-    def __init__(self, A, size, rng):
-        if isinstance(A, RowMatrix):
-            A = A.array
-        if is_operator(A):
+    def __init__(self, op: Operand, size: int, rng: np.random.Generator):
+        if op.format == "operator":
             raise TypeError("sketch='leverage' needs an explicit matrix, not a LinearOperator")
-        scores = leverage_scores(A, method="approx", random_state=rng)
-        if is_dask_array(scores):
-            scores = np.asarray(scores.compute())
+        scores = np.asarray(leverage_scores(op, method="approx", random_state=rng))
         self.idx, w = sample_rows(scores / scores.sum(), size, random_state=rng)
         self.root = np.sqrt(w)
 
-    def __matmul__(self, M):
-        if isinstance(M, RowMatrix):
-            M = M.array
-        # Only the sampled rows of a Dask array travel to the client.
-        picked = M[self.idx].compute() if is_dask_array(M) else M[self.idx]
-        rows = _dense(picked) if M.ndim == 2 else np.asarray(picked, dtype=np.float64)
+    def __matmul__(self, M: Any) -> np.ndarray:
+        # Only the sampled rows travel (to the client, for a partitioned M).
+        if isinstance(M, Operand):
+            return M.take_rows(self.idx).to_dense() * self.root[:, None]
+        rows = np.asarray(M[self.idx], dtype=np.float64)
         return rows * (self.root[:, None] if rows.ndim == 2 else self.root)
 
 
-def _draw_sketch(A, kind, size, opts, rng):
-    """The sketch to apply to ``A``, or None when sketching cannot shrink ``A``."""
-    n = A.shape[0]
+def _draw_sketch(op: Operand, kind, size, opts, rng):
+    """The sketch to apply to ``op``, or None when sketching cannot shrink it."""
+    n = op.n_rows
     if size >= n and kind != "srht":
         return None
     if kind == "leverage":
-        return _RowSampler(A, size, rng)
+        return _RowSampler(op, size, rng)
     return make_sketch(kind, size, n, random_state=rng, **opts)
 
 
-def _apply(S, M):
-    if isinstance(M, RowMatrix):
-        if S is None:
-            return M.compute()
-        return M.sketch(S) if hasattr(S, "apply_rows") else S @ M
-    return _dense(M) if S is None else np.asarray(S @ M, dtype=np.float64)
+def _sketched(S, op: Operand) -> np.ndarray:
+    SA = op.to_dense() if S is None else np.asarray(S @ op, dtype=np.float64)
+    # Every entry of A enters S A with a non-zero weight: a non-finite entry of
+    # data whose backend defers the check (Dask) shows here, at no extra pass.
+    if not np.isfinite(SA).all():
+        raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+    return SA
 
 
-def _dense(A):
-    if is_dask_array(A):
-        A = A.compute()
-    if sp.issparse(A):
-        return A.toarray().astype(np.float64, copy=False)
-    if is_operator(A):
-        return np.asarray(A @ np.eye(A.shape[1]), dtype=np.float64)
-    return np.asarray(A, dtype=np.float64)
-
-
-def _matvec(A, x):
-    if isinstance(A, RowMatrix):
-        return A.matvec(x)
-    return np.asarray(A @ x, dtype=np.float64)
-
-
-def _rmatvec(A, r):
-    if isinstance(A, RowMatrix):
-        return A.rmatvec(r)
-    if is_operator(A):
-        return np.asarray(A.rmatmat(r) if r.ndim == 2 else A.rmatvec(r), dtype=np.float64)
-    return np.asarray(A.T @ r, dtype=np.float64)
-
-
-def _normal(A, V, alpha):
-    if isinstance(A, RowMatrix):
-        out = A.normal(V)
-    elif is_operator(A):
-        out = _rmatvec(A, _matvec(A, V))
-    else:
-        out = normal_product(A, V)
-    if alpha:
-        out = out + alpha * V
-    return out
-
-
-def _residual(A, b, x):
-    """``(A^T (b - A x), ||b - A x||)``, in one pass where a fused kernel applies."""
-    if isinstance(A, RowMatrix):
-        return A.residual(b, x)
-    out = None if is_operator(A) else residual_normal(A, x, b)
-    if out is not None:
-        return out
-    r = b - _matvec(A, x)
-    return _rmatvec(A, r), np.linalg.norm(r, axis=0)
-
-
-def _cg(A, b, alpha, pre, y, tol, maxiter, restarts=1):
-    """CG on ``P^T (A^T A + alpha I) P y = P^T A^T b`` from ``y``; columns run in lock-step.
-
-    CG's recursively updated residual drifts from the true one by rounding,
-    most when the warm start ``x0`` is large (ill-conditioned ``A``). When the
-    recursion meets the stopping rule, the true residual is computed (the same
-    pass yields ``||b - A x||`` for the result) and, if it exceeds ``100 tol``
-    (drift, not the rounding floor of the true residual itself, measured near
-    ``1e-12`` at cond 1e8), CG restarts from it, at most ``restarts`` times.
-
-    Returns ``y, iterations, converged, history, residual_norm``.
-    """
-    history = []
-    it = 0
-    for attempt in range(restarts + 1):
-        x = pre.apply(y)
-        g, rnorm = _residual(A, b, x)
-        s = pre.apply_t(g - (alpha * x if alpha else 0.0))
-        gamma = np.sum(s * s, axis=0)
-        ynorm = np.sqrt(np.sum(y * y, axis=0))
-        done = (np.sqrt(gamma) <= tol * ynorm) | (gamma == 0)
-        if attempt > 0 and np.all(np.sqrt(gamma) <= 100 * tol * ynorm):
-            return y, it, True, np.asarray(history), rnorm
-        if np.all(done) or it >= maxiter:
-            return y, it, bool(np.all(done)), np.asarray(history), rnorm
-        p = s.copy()
-        while True:
-            ynorm = np.sqrt(np.sum(y * y, axis=0))
-            history.append(float(np.max(np.sqrt(gamma) / np.where(ynorm > 0, ynorm, 1.0))))
-            done |= (np.sqrt(gamma) <= tol * ynorm) | (gamma == 0)
-            if np.all(done) or it >= maxiter:
-                break
-            q = pre.apply_t(_normal(A, pre.apply(p), alpha))
-            pq = np.sum(p * q, axis=0)
-            step = np.where(done | (pq <= 0), 0.0, gamma / np.where(pq > 0, pq, 1.0))
-            y = y + step * p
-            s = s - step * q
-            gamma_new = np.sum(s * s, axis=0)
-            beta = np.where(done, 0.0, gamma_new / np.where(gamma > 0, gamma, 1.0))
-            p = s + beta * p
-            gamma = np.where(done, gamma, gamma_new)
-            it += 1
-    # Out of restarts: the recursion met the rule but the true residual did not,
-    # which happens at the rounding floor of ill-conditioned problems.
-    x = pre.apply(y)
-    _, rnorm = _residual(A, b, x)
-    return y, it, True, np.asarray(history), rnorm
-
-
-def _krylov(A, b, alpha, pre, y0, tol, maxiter, solver):
-    """LSQR/LSMR on the preconditioned operator ``[A P; sqrt(alpha) P]``, column by column."""
-    n, d = A.shape
-    r = pre.rank
-    damp = np.sqrt(alpha)
-
-    def mv(y):
-        return _matvec(A, pre.apply(y))
-
-    def rmv(z):
-        return pre.apply_t(_rmatvec(A, z))
-
-    op = LinearOperator((n, r), matvec=mv, rmatvec=rmv, dtype=np.float64)
-    routine = lsqr if solver == "lsqr" else lsmr
-    cols = b[:, None] if b.ndim == 1 else b
-    Y0 = y0[:, None] if y0.ndim == 1 else y0
-    ys, its, ok = [], 0, True
-    for j in range(cols.shape[1]):
-        # Ridge with a damped solver: (AP)^T(AP) + alpha I differs from P^T(A^TA + alpha I)P,
-        # so the damping is folded into the operator below instead.
-        if alpha:
-            opj = LinearOperator(
-                (n + d, r),
-                matvec=lambda y: np.concatenate([mv(y), damp * pre.apply(y)]),
-                rmatvec=lambda z: pre.apply_t(_rmatvec(A, z[:n]) + damp * z[n:]),
-                dtype=np.float64,
-            )
-            rhs = np.concatenate([cols[:, j], np.zeros(d)])
-        else:
-            opj, rhs = op, cols[:, j]
-        limit = {"iter_lim": maxiter} if solver == "lsqr" else {"maxiter": maxiter}
-        out = routine(opj, rhs, atol=tol, btol=tol, x0=Y0[:, j], **limit)
-        ys.append(out[0])
-        its = max(its, int(out[2]))
-        # istop 0, 1, 2, 4, 5 mean solved (to tol or to machine precision) for both.
-        ok &= int(out[1]) in (0, 1, 2, 4, 5)
-    Y = np.column_stack(ys)
-    return (Y[:, 0] if b.ndim == 1 else Y), its, bool(ok), np.empty(0)
+def _right_hand_side(b: Any, op: Operand) -> Any:
+    """``b`` checked by its own backend and laid out like the rows of ``A``."""
+    if b is None:
+        raise TypeError("b is None; pass a 1-D or 2-D array")
+    if not hasattr(b, "shape"):
+        b = np.asarray(b)
+    if len(b.shape) not in (1, 2):
+        raise ValueError(f"b must be 1-D or 2-D, got shape {b.shape}")
+    vector = len(b.shape) == 1
+    B = b[:, None] if vector else b
+    rhs = as_operand(B, "b", accept_operator=False)
+    if rhs.n_rows != op.n_rows:
+        raise ValueError(
+            f"b has {rhs.n_rows} rows but the matrix has {op.n_rows}; shapes must match"
+        )
+    B = op.align(rhs.to_dense() if rhs.is_local else B.astype(np.float64), "b")
+    return B[:, 0] if vector else B
 
 
 def lstsq(
@@ -416,7 +265,7 @@ def lstsq(
     sketch_size: int | None = None,
     alpha: float = 0.0,
     tol: float = 1e-14,
-    maxiter: int | None = None,
+    max_iter: int | None = None,
     solver: str = "cg",
     nnz_per_col: int | None = None,
     random_state: Any = None,
@@ -425,12 +274,13 @@ def lstsq(
 
     Parameters
     ----------
-    A : array-like, sparse matrix or LinearOperator of shape (n, d)
-        A tall matrix (float32 or float64, C or F order). The fused
-        ``A^T (A v)`` pass applies to C-ordered arrays and CSR matrices; other
-        inputs use two products per iteration.
+    A : array-like, sparse matrix, LinearOperator, dask.array.Array or Operand, shape (n, d)
+        A tall matrix (float32 or float64, C or F order), anything
+        :func:`randopt.operands.as_operand` takes. The fused ``A^T (A v)``
+        pass applies to C-ordered arrays and CSR matrices (and to the chunks
+        of a Dask array); other inputs use two products per iteration.
     b : array-like of shape (n,) or (n, k)
-        One or ``k`` right-hand sides.
+        One or ``k`` right-hand sides (a Dask array for a Dask ``A``).
     method : {"precondition", "sketch", "ihs"}, default="precondition"
         ``"precondition"``: sketch-and-precondition to full accuracy (module
         docstring). ``"sketch"``: sketch-and-solve, ``x = argmin ||S(Ax - b)||``;
@@ -451,16 +301,16 @@ def lstsq(
         ``sketch="auto"``, else ``12 d``; capped at ``n``, and at ``n`` or more
         ``A`` itself is factored and no sketch is drawn). At least ``d``.
     alpha : float, default=0.0
-        Ridge penalty.
+        Ridge penalty, ``>= 0``.
     tol : float, default=1e-14
-        Relative tolerance of the stopping rule (module docstring).
-    maxiter : int, optional
-        Iteration limit (default 200 for CG and IHS, ``2 d`` for LSQR/LSMR).
+        Relative tolerance of the stopping rule (module docstring), in (0, 1).
+    max_iter : int, optional
+        Iteration limit (default 200 for CG and IHS, ``2 d + 50`` for LSQR/LSMR).
     solver : {"cg", "lsqr", "lsmr"}, default="cg"
         Iterative solver of ``"precondition"``.
     nnz_per_col : int, optional
         Non-zeros per column of a sparse sign sketch.
-    random_state : None, int or Generator
+    random_state : None, int, Generator or SeedSequence
 
     Returns
     -------
@@ -488,83 +338,70 @@ def lstsq(
     (True, True)
     """
     t0 = time.perf_counter()
-    if is_dask_array(A):
-        A = as_row_matrix(A)
-        n, d = A.shape
-        b = _check_dask_rhs(b, A)
-    else:
-        if is_dask_array(b):
-            b = b.compute()
-        A = check_matrix(A, "A", accept_operator=True)
-        n, d = A.shape
-        b = check_rhs(b, n, "b")
-    if method not in ("precondition", "sketch", "ihs"):
-        raise ValueError(f"method must be 'precondition', 'sketch' or 'ihs', got {method!r}")
-    if solver not in ("cg", "lsqr", "lsmr"):
-        raise ValueError(f"solver must be 'cg', 'lsqr' or 'lsmr', got {solver!r}")
-    if not np.isfinite(alpha) or alpha < 0:
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-    if not (np.isfinite(tol) and 0 < tol < 1):
-        raise ValueError(f"tol must lie in (0, 1), got {tol}")
-    if maxiter is None:
-        maxiter = 200 if solver == "cg" or method == "ihs" else 2 * d + 50
-    maxiter = check_positive_int(maxiter, "maxiter", minimum=0)
+    op = as_operand(A, "A")
+    n, d = op.shape
+    b = _right_hand_side(b, op)
+    check_choice(method, "method", ("precondition", "sketch", "ihs"))
+    check_choice(solver, "solver", ("cg", "lsqr", "lsmr"))
+    alpha = check_scalar(alpha, "alpha", low=0.0)
+    tol = check_scalar(tol, "tol", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    if max_iter is None:
+        max_iter = 200 if solver == "cg" or method == "ihs" else 2 * d + 50
+    max_iter = check_scalar(max_iter, "max_iter", kind=int, low=0)
     rng = check_random_state(random_state)
-    alpha = float(alpha)
-    kind, size, opts = _resolve_sketch(sketch, sketch_size, (n, d), sp.issparse(A), nnz_per_col)
+    kind, size, opts = _resolve_sketch(sketch, sketch_size, (n, d), nnz_per_col)
 
-    S = _draw_sketch(A, kind, size, opts, rng)
+    S = _draw_sketch(op, kind, size, opts, rng)
     used = "none" if S is None else S.name
-    SA = _apply(S, A)
-    Sb = b if S is None else _apply(S, b)
-    if isinstance(A, RowMatrix):
-        # Every entry of A and b enters the sketch with a non-zero weight: a
-        # non-finite entry shows here, at no extra pass over the data.
-        if not np.isfinite(SA).all():
-            raise ValueError("A contains NaN or infinity; remove or impute those entries first")
-        Sb = _dense(Sb)
-        if not np.isfinite(Sb).all():
-            raise ValueError("b contains NaN or infinity")
-        if not (method == "precondition" and solver == "cg"):
-            b = _dense(b)  # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors
+    SA = _sketched(S, op)
+    Sb = np.asarray(b if S is None else S @ b, dtype=np.float64)
+    if not np.isfinite(Sb).all():
+        raise ValueError("b contains NaN or infinity")
+    if not (method == "precondition" and solver == "cg"):
+        # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors on the client.
+        b = np.asarray(b, dtype=np.float64)
     t1 = time.perf_counter()
-    pre = _Preconditioner(SA, alpha, (n, d), Sb)
+    pre = Preconditioner(SA, alpha, (n, d), Sb)
     y = pre.solve_sketched()
     t2 = time.perf_counter()
     history = np.empty(0)
+    rnorm = None
     if method == "sketch":
         x = pre.apply(y)
         its, converged = 0, True
         message = "sketch-and-solve" if S is not None else "solved exactly (sketch_size >= n)"
     elif method == "precondition":
         if solver == "cg":
-            y, its, converged, history, rnorm = _cg(A, b, alpha, pre, y, tol, maxiter)
+            y, its, converged, history, rnorm = cg(op, b, alpha, pre, y, tol, max_iter)
         else:
-            y, its, converged, history = _krylov(A, b, alpha, pre, y, tol, maxiter, solver)
+            y, its, converged, history = krylov(op, b, alpha, pre, y, tol, max_iter, solver)
         x = pre.apply(y)
         message = (
             f"converged: preconditioned residual <= tol={tol:g} after {its} iterations"
             if converged
-            else f"stopped at maxiter={maxiter} before reaching tol={tol:g}"
+            else f"stopped at max_iter={max_iter} before reaching tol={tol:g}"
         )
     else:
-        x, its, converged, history = _ihs(
-            A, b, alpha, pre, pre.apply(y), kind, size, opts, tol, maxiter, rng
+
+        def fresh_sketch() -> np.ndarray:
+            return _sketched(_draw_sketch(op, kind, size, opts, rng), op)
+
+        x, its, converged, history = ihs(
+            op, b, alpha, pre, pre.apply(y), tol, max_iter, fresh_sketch
         )
         message = (
             f"IHS converged after {its} iterations"
             if converged
-            else f"IHS stopped at maxiter={maxiter} before reaching tol={tol:g}"
+            else f"IHS stopped at max_iter={max_iter} before reaching tol={tol:g}"
         )
     t3 = time.perf_counter()
-    if not (method == "precondition" and solver == "cg"):
-        if isinstance(A, RowMatrix):
-            rnorm = A.residual(b, x)[1]
-        else:
-            rnorm = np.linalg.norm(b - _matvec(A, x), axis=0)
+    if rnorm is None:
+        # b is an in-memory n-vector on these paths; the product matches the
+        # rounding of numpy.linalg.lstsq's own residual (BLAS, not the fused pass).
+        rnorm = np.linalg.norm(b - op.matvec(x), axis=0)
     return LstsqResult(
         x=x,
-        residual_norm=float(rnorm) if np.ndim(rnorm) == 0 else rnorm,
+        residual_norm=float(rnorm) if np.ndim(rnorm) == 0 else np.asarray(rnorm),
         iterations=int(its),
         converged=bool(converged),
         method=method,
@@ -580,56 +417,3 @@ def lstsq(
             "total": time.perf_counter() - t0,
         },
     )
-
-
-def _check_dask_rhs(b, A: RowMatrix):
-    """A right-hand side for a row-partitioned ``A``: a Dask array with ``A``'s row chunks."""
-    if b is None:
-        raise TypeError("b is None; pass a 1-D or 2-D array")
-    if not is_dask_array(b):
-        b = check_rhs(b, A.shape[0], "b")
-    else:
-        if b.ndim not in (1, 2):
-            raise ValueError(f"b must be 1-D or 2-D, got shape {b.shape}")
-        if b.shape[0] != A.shape[0]:
-            raise ValueError(
-                f"b has {b.shape[0]} rows but the matrix has {A.shape[0]}; shapes must match"
-            )
-        if b.dtype.kind not in "fiub":
-            raise TypeError(f"b must hold real numbers, got dtype {b.dtype}")
-        if b.size == 0:
-            raise ValueError(f"b is empty (shape {b.shape})")
-    return A.align(b.astype(np.float64) if b.dtype != np.float64 else b, "b")
-
-
-def _ihs(A, b, alpha, pre, x, kind, size, opts, tol, maxiter, rng):
-    """Iterative Hessian sketch with a fresh sketch every iteration.
-
-    Besides ``||P^T g|| <= tol ||P^{-1} x||`` it stops, as converged, at the
-    rounding floor ``eps cond(S A) (||A x|| + ||r||)`` of the preconditioned
-    gradient: rounding in ``A^T r`` acts as a perturbation of ``A`` of relative
-    size ``eps``, which ``P^T`` amplifies by up to ``cond(S A)`` (the analogue
-    of LSQR's "machine precision" stops, istop 4 and 5).
-    """
-    history = []
-    converged = False
-    its = 0
-    eps = np.finfo(np.float64).eps
-    for its in range(maxiter + 1):
-        r = b - _matvec(A, x)
-        g = _rmatvec(A, r) - (alpha * x if alpha else 0.0)
-        step_y = pre.apply_t(g)
-        ynorm = np.linalg.norm(pre.inverse(x), axis=0)
-        snorm = np.linalg.norm(step_y, axis=0)
-        rel = snorm / np.where(ynorm > 0, ynorm, 1.0)
-        history.append(float(np.max(rel)))
-        s = pre.singular_values
-        floor = eps * s[0] / s[pre.rank - 1] * (ynorm + np.linalg.norm(r, axis=0))
-        if np.all((rel <= tol) | (snorm <= floor)):
-            converged = True
-            break
-        if its == maxiter:
-            break
-        x = x + pre.apply(step_y)
-        pre = _Preconditioner(_apply(_draw_sketch(A, kind, size, opts, rng), A), alpha, A.shape)
-    return x, its, converged, np.asarray(history)

@@ -20,15 +20,14 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._validation import (
-    check_matrix,
     check_positive_int,
     check_probabilities,
     check_random_state,
     check_sample_size,
 )
+from ..operands import as_operand
 
 __all__ = [
     "Sample",
@@ -162,17 +161,26 @@ def uniform_probabilities(n: int) -> np.ndarray:
     return np.full(n, 1.0 / n)
 
 
-def _row_norms_squared(A: Any) -> np.ndarray:
-    if sp.issparse(A):
-        A2 = A.multiply(A) if A.format == "csr" else A.tocsr().multiply(A.tocsr())
-        return np.asarray(A2.sum(axis=1), dtype=np.float64).ravel()
-    return np.einsum("ij,ij->i", A, A, dtype=np.float64)
-
-
 def row_norm_probabilities(A: Any) -> np.ndarray:
-    """``p_i = ||a_i||^2 / ||A||_F^2`` (length-squared sampling, [1]_)."""
-    A = check_matrix(A, "A")
-    r = _row_norms_squared(A)
+    """``p_i = ||a_i||^2 / ||A||_F^2`` (length-squared sampling, [1]_).
+
+    Parameters
+    ----------
+    A : array-like, sparse matrix, LinearOperator, dask.array.Array or Operand of shape (n, d)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Non-negative, summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import row_norm_probabilities
+    >>> row_norm_probabilities(np.array([[3.0, 4.0], [0.0, 5.0]])).tolist()
+    [0.5, 0.5]
+    """
+    r = np.asarray(as_operand(A, "A").row_norms_sq(), dtype=np.float64)
     total = r.sum()
     if total == 0:
         raise ValueError("A is all zeros; row-norm probabilities are undefined")

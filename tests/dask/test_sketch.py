@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import randopt
+
 da = pytest.importorskip("dask.array")
 
-from randopt.distributed import sketch_dask  # noqa: E402
+from randopt.operands import as_operand  # noqa: E402
 from randopt.sketch import BLOCK_ROWS, countsketch, gaussian, sparse_sign, srht  # noqa: E402
 
 N, D, M = 2 * BLOCK_ROWS + 9_001, 5, 60
@@ -58,7 +60,8 @@ def test_sparse_chunks(kind, data, synchronous):
     X = sp.random(N, D, density=0.05, random_state=1, format="csr")
     ref = S @ X
     A = da.from_array(X.toarray(), chunks=CHUNKS).map_blocks(sp.csr_matrix, dtype=np.float64)
-    assert _rel(sketch_dask(S, A).compute(), ref) < 1e-12
+    assert _rel(as_operand(A).sketch_lazy(S).compute(), ref) < 1e-12
+    assert _rel(S @ A, ref) < 1e-12
 
 
 def test_float32_keeps_dtype(data, synchronous):
@@ -117,7 +120,7 @@ def test_worker_killed_mid_sketch(client, data):
         return block.copy()
 
     A = da.from_array(data, chunks=(5_000, D)).map_blocks(slow_copy, dtype=np.float64)
-    future = client.compute(sketch_dask(S, A))
+    future = client.compute(as_operand(A).sketch_lazy(S))
     time.sleep(1.0)
     assert not future.done()
     pids = client.run(os.getpid)
@@ -130,6 +133,45 @@ def test_worker_killed_mid_sketch(client, data):
 
 
 def test_import_randopt_does_not_import_dask():
-    code = "import sys, randopt, randopt.sketch, randopt.norms; print('dask' in sys.modules)"
+    code = (
+        "import sys, randopt, randopt.sketch, randopt.norms, randopt.oracles, randopt.optimize; "
+        "print('dask' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_exact_leverage_scores_from_row_passes_only(synchronous):
+    # Randomized Cholesky QR over the chunks: chunks of fewer rows than d (which a
+    # tall-skinny QR cannot take) and a rank-deficient matrix, against a dense SVD.
+    from randopt.sketch import leverage_scores
+
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((400, 6)) @ rng.standard_normal((6, 12))  # rank 6
+    A[:3] *= 1e3
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    r = int(np.sum(s > s[0] * 400 * np.finfo(float).eps))
+    ref = (U[:, :r] ** 2).sum(axis=1)
+    Ad = da.from_array(A, chunks=(11, 12))
+    got = leverage_scores(Ad, method="exact", random_state=0)
+    assert got.chunks == (Ad.chunks[0],)
+    got = got.compute()
+    # Q = A P L^{-T} is orthonormal to O(eps cond(A P)^2), cond(A P) < 3 here.
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    assert r == 6 and abs(got.sum() - 6) < 1e-10
+
+
+def test_lstsq_on_sparse_and_float32_chunks_matches_in_memory(synchronous):
+    rng = np.random.default_rng(4)
+    X = sp.random(40_000, 20, density=0.2, random_state=5, format="csr") + sp.eye(40_000, 20)
+    b = rng.standard_normal(40_000)
+    ref = randopt.lstsq(X, b, random_state=0)
+    Xd = da.from_array(X.toarray(), chunks=(7_000, 20)).map_blocks(sp.csr_matrix,
+                                                                   dtype=np.float64)
+    got = randopt.lstsq(Xd, b, random_state=0)
+    assert got.converged and got.iterations == ref.iterations
+    np.testing.assert_allclose(got.x, ref.x, rtol=0, atol=1e-12 * np.abs(ref.x).max())
+    A32 = rng.standard_normal((30_000, 8)).astype(np.float32)
+    mem = randopt.lstsq(A32, b[:30_000], random_state=0)
+    dist = randopt.lstsq(da.from_array(A32, chunks=(8_000, 8)), b[:30_000], random_state=0)
+    np.testing.assert_allclose(dist.x, mem.x, rtol=0, atol=1e-10 * np.abs(mem.x).max())

@@ -8,7 +8,12 @@ da = pytest.importorskip("dask.array")
 import randopt  # noqa: E402
 from randopt.norms import spectral_norm  # noqa: E402
 from randopt.optimize import arc, trust_region  # noqa: E402
-from randopt.oracles import LogisticRegression, NonlinearLeastSquares  # noqa: E402
+from randopt.oracles import (  # noqa: E402
+    FiniteSum,
+    LogisticLoss,
+    LogisticObjective,
+    SigmoidLeastSquaresObjective,
+)
 from randopt.sketch import leverage_scores  # noqa: E402
 
 N, D = 200_000, 20
@@ -75,8 +80,8 @@ def test_leverage_scores(problem, method, synchronous):
 def test_spectral_norm(problem, method, synchronous):
     A, _, Ad, _ = problem
     exact = np.linalg.norm(A, 2)
-    res = spectral_norm(Ad, method=method, random_state=0, return_info=True)
-    mem = spectral_norm(A, method=method, random_state=0, return_info=True)
+    res = spectral_norm(Ad, method=method, random_state=0)
+    mem = spectral_norm(A, method=method, random_state=0)
     assert abs(res.norm - mem.norm) <= 1e-10 * exact
     assert res.lower <= exact * (1 + 1e-12) and exact <= res.upper * (1 + 1e-12)
     assert abs(res.norm / exact - 1) < 1e-4
@@ -90,7 +95,7 @@ def classification():
     return X, y, da.from_array(X, chunks=(13_000, 8)), da.from_array(2 * y - 1, chunks=20_000)
 
 
-@pytest.mark.parametrize("cls", [NonlinearLeastSquares, LogisticRegression])
+@pytest.mark.parametrize("cls", [SigmoidLeastSquaresObjective, LogisticObjective])
 def test_oracles_match_in_memory(classification, cls, synchronous):
     X, y, Xd, yd = classification
     f, fd = cls(X, y, alpha=1e-3), cls(Xd, yd, alpha=1e-3)
@@ -110,11 +115,41 @@ def test_oracles_match_in_memory(classification, cls, synchronous):
         trust_region(fd, np.zeros(8), hessian_sampling="nonuniform", max_iter=2)
 
 
+def test_weighted_masked_oracles_match_in_memory(classification, synchronous):
+    X, y, Xd, yd = classification
+    sw = np.random.default_rng(5).uniform(0.0, 2.0, X.shape[0])
+    mask = np.arange(8) != 3
+    opts = dict(alpha=1e-2, penalty_mask=mask)
+    f = FiniteSum(X, y, LogisticLoss(), sample_weight=sw, **opts)
+    w = np.linspace(-0.3, 0.3, 8)
+    for weights in (sw, da.from_array(sw, chunks=25_000)):
+        fd = FiniteSum(Xd, yd, LogisticLoss(), sample_weight=weights, **opts)
+        assert abs(fd.value(w) - f.value(w)) < 1e-13
+        assert np.abs(fd.gradient(w) - f.gradient(w)).max() < 1e-13
+        assert np.abs(fd.hessian(w) - f.hessian(w)).max() < 1e-13
+        assert np.abs(fd.hessp(w, w) - f.hessp(w, w)).max() < 1e-13
+        idx = np.array([59_999, 3, 3, 40_000, 17])
+        assert np.abs(fd.hessian(w, sample=idx) - f.hessian(w, sample=idx)).max() < 1e-13
+        assert np.abs(fd.gradient(w, sample=idx) - f.gradient(w, sample=idx)).max() < 1e-13
+    # The masked coordinate is unpenalised: its diagonal entry has no alpha.
+    plain = FiniteSum(X, y, LogisticLoss(), sample_weight=sw)
+    assert np.allclose(np.diag(fd.hessian(w) - plain.hessian(w)), 1e-2 * mask, atol=1e-15)
+    with pytest.raises(ValueError, match="non-negative"):
+        FiniteSum(Xd, yd, LogisticLoss(), sample_weight=-sw)
+
+
+def test_bad_labels_in_dask_targets_raise_on_first_pass(classification, synchronous):
+    _, _, Xd, _ = classification
+    f = SigmoidLeastSquaresObjective(Xd, da.full(Xd.shape[0], 2.0, chunks=20_000))
+    with pytest.raises(ValueError, match="binary labels"):
+        f.value(np.zeros(8))
+
+
 @pytest.mark.parametrize("solver", [trust_region, arc])
 def test_subsampled_solvers_on_cluster(classification, solver, client):
     X, y, Xd, yd = classification
-    res = solver(NonlinearLeastSquares(Xd, yd), np.zeros(8), random_state=0, max_iter=15)
-    mem = solver(NonlinearLeastSquares(X, y), np.zeros(8), random_state=0, max_iter=15)
+    res = solver(SigmoidLeastSquaresObjective(Xd, yd), np.zeros(8), random_state=0, max_iter=15)
+    mem = solver(SigmoidLeastSquaresObjective(X, y), np.zeros(8), random_state=0, max_iter=15)
     assert res.nit == mem.nit
     assert np.abs(res.x - mem.x).max() < 1e-9
     assert abs(res.fun - mem.fun) < 1e-12

@@ -48,7 +48,11 @@ def test_bad_input(rng):
     W = rng.standard_normal((4, 3))
     with pytest.raises(ValueError, match="shape"):
         pion_update(W, np.ones((3, 4)), 0.1)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match="lr must lie in"):
         pion_update(W, W, -1.0)
+    with pytest.raises(ValueError, match="lr must be a number, got NaN"):
+        pion_update(W, W, np.nan)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        pion_update(W, W, "0.1")
     with pytest.raises(ValueError, match="NaN"):
         pion_update(W, W * np.nan, 0.1)

@@ -82,3 +82,36 @@ def test_bad_input(rng):
         leverage_scores(rng.standard_normal((100, 10)), method="approx", sketch_size=5)
     with pytest.raises(TypeError, match="complex"):
         leverage_scores(np.ones((3, 2), dtype=complex))
+
+
+@pytest.mark.parametrize("n", [30, 200])
+def test_approx_never_exceeds_one_even_when_n_is_at_most_the_sketch_size(n, rng):
+    # n <= sketch_size (10 d = 200): no sketch can shrink A, the exact scores are
+    # returned; above it the estimates are clipped to the valid range [0, 1].
+    A = rng.standard_normal((n, 20))
+    A[:3] *= 1e3
+    approx = leverage_scores(A, method="approx", random_state=0)
+    assert approx.max() <= 1.0 and approx.min() >= 0.0
+    np.testing.assert_allclose(approx, reference_scores(A)[0], atol=1e-10)
+
+
+def test_approx_is_clipped_at_one_for_coherent_rows(rng):
+    A = coherent_matrix(rng, 3000, 20)
+    raw_max = 0.0
+    for seed in range(5):
+        approx = leverage_scores(A, method="approx", jl_dim=8, random_state=seed)
+        assert approx.max() <= 1.0
+        raw_max = max(raw_max, approx.max())
+    assert raw_max == 1.0  # the JL estimate of a leverage-one row overshoots: clipped
+
+
+def test_sketch_size_error_states_the_true_default(rng):
+    with pytest.raises(ValueError, match=r"min\(n, 10 d\) = 100"):
+        leverage_scores(rng.standard_normal((1000, 10)), method="approx", sketch_size=5)
+
+
+def test_operator_is_refused():
+    from scipy.sparse.linalg import aslinearoperator
+
+    with pytest.raises(TypeError, match="LinearOperator"):
+        leverage_scores(aslinearoperator(np.eye(3)))

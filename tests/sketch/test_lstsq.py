@@ -211,3 +211,80 @@ def test_property_matches_numpy_on_random_full_rank_problems(n, d, dtype, fortra
     assert res.converged
     assert res.residual_norm <= r_ref * (1 + 1e-9) + 1e-12
     assert np.linalg.norm(res.x - x_ref) <= 1e-9 * cond * max(1.0, np.linalg.norm(x_ref))
+
+
+class _DriftingOperand:
+    """A dense operand whose residual pass, after the first, is off by a fixed vector.
+
+    This is CG's failure mode made deterministic: the recursion converges, the
+    true residual (computed afresh) disagrees, CG restarts, and the restart
+    then runs out of iterations.
+    """
+
+    def __new__(cls, A, drift):
+        from randopt.operands import DenseOperand
+
+        class Drifting(DenseOperand):
+            calls = 0
+
+            def residual_normal(self, x, b):
+                g, r = super().residual_normal(x, b)
+                type(self).calls += 1
+                return (g if type(self).calls == 1 else g + drift), r
+
+        return Drifting(np.ascontiguousarray(A))
+
+
+def test_cg_stopped_at_max_iter_after_a_restart_is_not_converged(rng):
+    A, b = problem(rng, n=4000, d=20)
+    clean = lstsq(A, b, random_state=0)
+    assert clean.converged and clean.iterations > 2
+    drift = 1e-3 * np.linalg.norm(A.T @ b) * np.ones(20)
+    # Enough iterations for the first CG run, one too few to finish after the restart.
+    res = lstsq(_DriftingOperand(A, drift), b, random_state=0, max_iter=clean.iterations + 1)
+    assert res.iterations == clean.iterations + 1
+    assert not res.converged
+    assert "stopped at max_iter" in res.message
+
+
+def test_max_iter_zero_returns_the_sketch_and_solve_start_unconverged(rng):
+    A, b = problem(rng, n=4000, d=20)
+    res = lstsq(A, b, max_iter=0, random_state=0)
+    assert res.iterations == 0 and not res.converged
+    ref = lstsq(A, b, method="sketch", random_state=0)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)
+
+
+def test_auto_sketch_rule():
+    from randopt.sketch import auto_sketch
+
+    assert auto_sketch((100_000, 50)) == ("sparse_sign", 2400, {"nnz_per_col": 4})
+    assert auto_sketch((20_000, 50)) == ("sparse_sign", 1000, {"nnz_per_col": 4})
+    assert auto_sketch((1000, 100)) == ("sparse_sign", 1000, {"nnz_per_col": 4})
+    with pytest.raises(TypeError):
+        auto_sketch((100, 10), True)
+
+
+def test_operand_input_is_used_as_is(rng):
+    from randopt.operands import as_operand
+
+    A, b = problem(rng, n=3000, d=10)
+    x_ref, _ = reference(A, b)
+    for sketch in ("auto", "leverage", "srht"):
+        res = lstsq(as_operand(sp.csr_matrix(A)), b, sketch=sketch, random_state=0)
+        np.testing.assert_allclose(res.x, x_ref, rtol=0, atol=1e-12 * np.abs(x_ref).max())
+    with pytest.raises(TypeError, match="leverage"):
+        lstsq(aslinearoperator(A), b, sketch="leverage")
+
+
+def test_malformed_sparse_matrix_is_refused(rng):
+    A = sp.csr_matrix(rng.standard_normal((100, 5)))
+    A.indices = A.indices.copy()
+    A.indices[7] = -3
+    with pytest.raises(ValueError, match="indices must lie in"):
+        lstsq(A, np.ones(100))
+
+
+def test_maxiter_is_renamed():
+    with pytest.raises(TypeError, match="maxiter"):
+        lstsq(np.eye(3), np.ones(3), maxiter=3)

@@ -8,20 +8,19 @@ name           TR    ARC   method
 ``"exact"``    yes   yes   eigendecomposition + secular equation
 ``"cauchy"``   yes   yes   Cauchy point
 =============  ====  ====  ==============================================
+
+Every solver implements the interface documented in :class:`Subproblem`
+(``supports_trust_region``, ``supports_cubic``, ``needs_matrix``,
+``set_model``, ``solve``); a user-written class or instance that does is
+accepted wherever a name is (:func:`as_subproblem`).
 """
 
-from ._base import Step, Subproblem, boundary_root
+from ._base import Step, Subproblem, boundary_root, cubic_model_value
 from .cauchy import CauchyPoint
 from .cg_steihaug import CGSteihaug
 from .exact import ExactSubproblem, solve_cubic_eig, solve_trust_region_eig
 from .lanczos import LanczosSubproblem
-
-SUBPROBLEMS = {
-    "cg": CGSteihaug,
-    "lanczos": LanczosSubproblem,
-    "exact": ExactSubproblem,
-    "cauchy": CauchyPoint,
-}
+from .registry import SUBPROBLEMS, as_subproblem
 
 __all__ = [
     "SUBPROBLEMS",
@@ -31,7 +30,9 @@ __all__ = [
     "LanczosSubproblem",
     "Step",
     "Subproblem",
+    "as_subproblem",
     "boundary_root",
+    "cubic_model_value",
     "solve_cubic_eig",
     "solve_trust_region_eig",
 ]

@@ -20,6 +20,7 @@ References
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -29,19 +30,95 @@ __all__ = ["CauchyPoint"]
 
 
 class CauchyPoint(Subproblem):
-    """Cauchy point (both TR and ARC); reuses ``g^T H g`` across calls."""
+    """Cauchy point (both TR and ARC); reuses ``g^T H g`` across calls.
+
+    References
+    ----------
+    .. [1] C. Cartis, N. I. M. Gould and P. L. Toint, "Adaptive cubic
+           regularisation methods for unconstrained optimization. Part I",
+           Math. Program. 127 (2011), Lemma 2.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles import HessianModel
+    >>> from randopt.optimize.subproblems import CauchyPoint
+    >>> sub = CauchyPoint().set_model(np.array([1.0, 0.0]), HessianModel(2, 1, matrix=np.eye(2)))
+    >>> sub.solve(radius=10.0).s.tolist(), sub.solve(radius=0.5).s.tolist()
+    ([-1.0, -0.0], [-0.5, -0.0])
+    """
 
     name = "cauchy"
     supports_trust_region = True
     supports_cubic = True
 
+    def set_model(
+        self,
+        grad: np.ndarray,
+        hess: Any,
+        *,
+        tol: float = 1e-9,
+        max_iter: int = 250,
+        random_state: Any = None,
+    ) -> CauchyPoint:
+        """Bind to a model (see :meth:`Subproblem.set_model`) and forget ``g^T H g``.
+
+        Parameters
+        ----------
+        grad, hess, tol, max_iter, random_state
+            As in :meth:`Subproblem.set_model`.
+
+        Returns
+        -------
+        CauchyPoint
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(1, 1, matrix=np.eye(1))
+        >>> CauchyPoint().set_model(np.ones(1), H).solve(sigma=1.0).n_products
+        1
+        """
+        super().set_model(grad, hess, tol=tol, max_iter=max_iter, random_state=random_state)
+        self._curv = None
+        return self
+
+    def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
+        """The Cauchy point of the trust-region (``radius``) or cubic (``sigma``) model.
+
+        Parameters
+        ----------
+        radius : float, optional
+            Trust-region radius.
+        sigma : float, optional
+            Cubic weight; exactly one of the two.
+
+        Returns
+        -------
+        Step
+            The step along ``-g`` and its model decrease (one product per model).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> sub = CauchyPoint().set_model(np.array([2.0]), HessianModel(1, 1, matrix=np.eye(1)))
+        >>> sub.solve(sigma=1.0).s.tolist()  # root of 2 a^2 + a - 1 = 0 times -g
+        [-1.0]
+        """
+        if self._model_kind(radius, sigma) == "trust_region":
+            return self._trust_region(radius)
+        return self._cubic(sigma)
+
     def _gHg(self) -> tuple[float, int]:
-        if getattr(self, "_curv", None) is None:
+        if self._curv is None:
             self._curv = float(self.g @ self.H.matvec(self.g))
             return self._curv, 1
         return self._curv, 0
 
-    def solve_trust_region(self, radius: float) -> Step:
+    def _trust_region(self, radius: float) -> Step:
         gn = self.gnorm
         if gn == 0.0:
             return Step(np.zeros_like(self.g), 0.0, False, 0, 0)
@@ -51,7 +128,7 @@ class CauchyPoint(Subproblem):
         decrease = a * gn * gn - 0.5 * a * a * gHg
         return Step(-a * self.g, decrease, t >= radius, k, 1)
 
-    def solve_cubic(self, sigma: float) -> Step:
+    def _cubic(self, sigma: float) -> Step:
         gn = self.gnorm
         if gn == 0.0:
             return Step(np.zeros_like(self.g), 0.0, False, 0, 0)

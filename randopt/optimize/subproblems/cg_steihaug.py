@@ -5,7 +5,7 @@ Minimise ``m(s) = g^T s + s^T H s / 2`` over ``||s|| <= radius`` by CG from
 (the reference code of [3]_ uses ``tol = 1e-9``), a direction of
 non-positive curvature (followed to the boundary, which is how the method
 leaves saddle points), an iterate leaving the region (cut at the boundary), or
-``maxiter`` products (250 in [3]_). The model value is updated from the CG
+``max_iter`` products (250 in [3]_). The model value is updated from the CG
 recurrences, without extra products.
 
 The step is at least as good as the Cauchy point, which is all the
@@ -32,7 +32,12 @@ __all__ = ["CGSteihaug"]
 
 
 class CGSteihaug(Subproblem):
-    """CG-Steihaug (trust region only).
+    """CG-Steihaug (trust region only); see the module docstring.
+
+    References
+    ----------
+    .. [1] T. Steihaug, "The conjugate gradient method and trust regions in
+           large scale optimization", SIAM J. Numer. Anal. 20 (1983), 626-637.
 
     Examples
     --------
@@ -40,15 +45,39 @@ class CGSteihaug(Subproblem):
     >>> from randopt.oracles import HessianModel
     >>> from randopt.optimize.subproblems import CGSteihaug
     >>> H = HessianModel(2, 1, matrix=np.diag([1.0, -1.0]))
-    >>> step = CGSteihaug(np.array([1.0, 0.0]), H).solve_trust_region(10.0)
+    >>> step = CGSteihaug().set_model(np.array([1.0, 0.0]), H).solve(radius=10.0)
     >>> step.s
     array([-1.,  0.])
     """
 
     name = "cg"
     supports_trust_region = True
+    prefers_matrix = True
 
-    def solve_trust_region(self, radius: float) -> Step:
+    def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
+        """Truncated CG on the trust-region model (``radius``; ``sigma`` is refused).
+
+        Parameters
+        ----------
+        radius : float
+            Trust-region radius.
+        sigma : None
+            Not supported (CG-Steihaug has no cubic variant).
+
+        Returns
+        -------
+        Step
+            The step, its model decrease and the products spent.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(2, 1, matrix=np.diag([2.0, 4.0]))
+        >>> CGSteihaug().set_model(np.array([2.0, 4.0]), H).solve(radius=0.5).hits_boundary
+        True
+        """
+        self._model_kind(radius, sigma)
         g = self.g
         d = g.shape[0]
         x = np.zeros(d)
@@ -61,7 +90,7 @@ class CGSteihaug(Subproblem):
         stop = self.tol * self.gnorm
         k = 0
         matvec = self.H.matvec
-        while k < self.maxiter:
+        while k < self.max_iter:
             Hp = matvec(p)
             k += 1
             pHp = float(p @ Hp)

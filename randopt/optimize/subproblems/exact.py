@@ -32,6 +32,8 @@ References
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import _kernels
@@ -56,22 +58,42 @@ def solve_trust_region_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, radius
 
     Parameters
     ----------
-    lam, V : eigenvalues (ascending) and eigenvectors of ``H``.
-    g : gradient.
-    radius : trust-region radius (> 0).
+    lam : ndarray of shape (d,)
+        Eigenvalues of ``H``, ascending.
+    V : ndarray of shape (d, d)
+        The matching orthonormal eigenvectors (columns).
+    g : ndarray of shape (d,)
+        Gradient.
+    radius : float
+        Trust-region radius (> 0).
 
     Returns
     -------
-    s : ndarray
+    s : ndarray of shape (d,)
+        The global minimiser.
     mu : float
         Lagrange multiplier (0 for an interior solution).
     hits_boundary : bool
+        Whether ``||s|| = radius``.
+
+    References
+    ----------
+    .. [1] J. J. Moré and D. C. Sorensen, "Computing a trust region step",
+           SIAM J. Sci. Stat. Comput. 4 (1983), 553-572.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lam, V = np.linalg.eigh(np.diag([1.0, -1.0]))
+    >>> s, mu, hit = solve_trust_region_eig(lam, V, np.array([0.0, 1.0]), 2.0)
+    >>> np.round(s, 12).tolist(), round(mu, 12), hit
+    ([0.0, -2.0], 1.5, True)
     """
     gt = V.T @ g
     y, mu, _ = _secular(lam, gt, None, radius)
     s = V @ y
     ns = float(np.linalg.norm(s))
-    on_boundary = mu > 0.0
+    on_boundary = bool(mu > 0.0)
     if on_boundary and ns > 0:
         s *= radius / ns  # remove the secular solver's last relative error
     return s, mu, on_boundary
@@ -80,7 +102,37 @@ def solve_trust_region_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, radius
 def solve_cubic_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, sigma: float):
     """Global minimiser of ``g^T s + s^T H s / 2 + sigma ||s||^3 / 3``.
 
-    Returns ``(s, mu)`` with ``mu = sigma ||s||``.
+    Parameters
+    ----------
+    lam : ndarray of shape (d,)
+        Eigenvalues of ``H``, ascending.
+    V : ndarray of shape (d, d)
+        The matching orthonormal eigenvectors (columns).
+    g : ndarray of shape (d,)
+        Gradient.
+    sigma : float
+        Cubic regularisation weight (> 0).
+
+    Returns
+    -------
+    s : ndarray of shape (d,)
+        The global minimiser.
+    mu : float
+        The multiplier ``sigma ||s||``.
+
+    References
+    ----------
+    .. [1] C. Cartis, N. I. M. Gould and P. L. Toint, "Adaptive cubic
+           regularisation methods for unconstrained optimization. Part I",
+           Math. Program. 127 (2011), Theorem 3.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lam, V = np.linalg.eigh(np.eye(1))
+    >>> s, mu = solve_cubic_eig(lam, V, np.array([2.0]), 1.0)  # s + s|s| = -2
+    >>> round(float(s[0]), 12), round(mu, 12)
+    (-1.0, 1.0)
     """
     gt = V.T @ g
     y, mu, _ = _secular(lam, gt, sigma, None)
@@ -90,9 +142,23 @@ def solve_cubic_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, sigma: float)
 class ExactSubproblem(Subproblem):
     """Eigendecomposition-based exact solver (forms the Hessian matrix).
 
-    The first call forms ``H`` (if it came as products) and its
-    eigendecomposition; later calls at the same iterate reuse both. Cost
+    The first solve forms ``H`` (if it came as products) and its
+    eigendecomposition; later solves on the same model reuse both. Cost
     accounting: the explicit Hessian counts as ``d`` Hessian-vector products.
+
+    References
+    ----------
+    .. [1] A. R. Conn, N. I. M. Gould and P. L. Toint, "Trust-Region Methods",
+           SIAM (2000), ch. 7.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles import HessianModel
+    >>> H = HessianModel(2, 1, matrix=np.diag([2.0, -1.0]))
+    >>> step = ExactSubproblem().set_model(np.array([1.0, 0.0]), H).solve(radius=1.0)
+    >>> bool(step.hits_boundary), round(float(np.linalg.norm(step.s)), 12)
+    (True, 1.0)
     """
 
     name = "exact"
@@ -100,22 +166,78 @@ class ExactSubproblem(Subproblem):
     supports_trust_region = True
     needs_matrix = True
 
+    def set_model(
+        self,
+        grad: np.ndarray,
+        hess: Any,
+        *,
+        tol: float = 1e-9,
+        max_iter: int = 250,
+        random_state: Any = None,
+    ) -> ExactSubproblem:
+        """Bind to a model (see :meth:`Subproblem.set_model`); drops the old eigenbasis.
+
+        Parameters
+        ----------
+        grad, hess, tol, max_iter, random_state
+            As in :meth:`Subproblem.set_model`.
+
+        Returns
+        -------
+        ExactSubproblem
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(1, 1, matrix=np.eye(1))
+        >>> ExactSubproblem().set_model(np.ones(1), H).solve(radius=5.0).s.tolist()
+        [-1.0]
+        """
+        super().set_model(grad, hess, tol=tol, max_iter=max_iter, random_state=random_state)
+        self._lam = self._V = None
+        return self
+
     def _eig(self) -> int:
-        if getattr(self, "_lam", None) is not None:
+        if self._lam is not None:
             return 0
         M = self.H.toarray()
         self._lam, self._V = np.linalg.eigh(M)
         return self.H.dim
 
-    def solve_trust_region(self, radius: float) -> Step:
-        n_products = self._eig()
-        s, mu, hit = solve_trust_region_eig(self._lam, self._V, self.g, radius)
-        y = self._V.T @ s
-        m = float(self.g @ s) + 0.5 * float(np.sum(self._lam * y * y))
-        return Step(s, -m, hit, n_products, 1)
+    def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
+        """The global minimiser of the trust-region or cubic model.
 
-    def solve_cubic(self, sigma: float) -> Step:
+        Parameters
+        ----------
+        radius : float, optional
+            Trust-region radius.
+        sigma : float, optional
+            Cubic weight; exactly one of the two.
+
+        Returns
+        -------
+        Step
+            The step, its model decrease; ``n_products`` is ``d`` on the first
+            solve of a model (the explicit Hessian), 0 after.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(1, 1, matrix=np.eye(1))
+        >>> sub = ExactSubproblem().set_model(np.array([2.0]), H)
+        >>> [round(float(sub.solve(sigma=1.0).s[0]), 12), sub.solve(radius=0.5).n_products]
+        [-1.0, 0]
+        """
+        kind = self._model_kind(radius, sigma)
         n_products = self._eig()
+        if kind == "trust_region":
+            s, mu, hit = solve_trust_region_eig(self._lam, self._V, self.g, radius)
+            y = self._V.T @ s
+            m = float(self.g @ s) + 0.5 * float(np.sum(self._lam * y * y))
+            return Step(s, -m, hit, n_products, 1)
         s, _ = solve_cubic_eig(self._lam, self._V, self.g, sigma)
         y = self._V.T @ s
         ns = float(np.linalg.norm(s))

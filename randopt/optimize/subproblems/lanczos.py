@@ -36,6 +36,7 @@ References
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,13 @@ _SQRT_EPS = float(np.sqrt(_EPS))
 
 
 class LanczosSubproblem(Subproblem):
-    """Lanczos method with a tridiagonal sub-problem solved exactly.
+    """Lanczos method with a tridiagonal sub-problem solved exactly (see the module).
+
+    References
+    ----------
+    .. [1] N. I. M. Gould, S. Lucidi, M. Roma and P. L. Toint, "Solving the
+           trust-region subproblem using the Lanczos method", SIAM J. Optim. 9
+           (1999), 504-525.
 
     Examples
     --------
@@ -57,7 +64,8 @@ class LanczosSubproblem(Subproblem):
     >>> from randopt.oracles import HessianModel
     >>> from randopt.optimize.subproblems import LanczosSubproblem
     >>> H = HessianModel(2, 1, matrix=np.diag([2.0, -1.0]))
-    >>> step = LanczosSubproblem(np.array([1.0, 1.0]), H).solve_trust_region(1.0)
+    >>> sub = LanczosSubproblem().set_model(np.array([1.0, 1.0]), H, random_state=0)
+    >>> step = sub.solve(radius=1.0)
     >>> bool(step.hits_boundary), round(float(np.linalg.norm(step.s)), 12)
     (True, 1.0)
     """
@@ -66,11 +74,41 @@ class LanczosSubproblem(Subproblem):
     MAX_RESTARTS = 3
     supports_trust_region = True
     supports_cubic = True
+    prefers_matrix = True
 
-    def __init__(self, grad, hess, *, tol=1e-9, maxiter=250, rng=None) -> None:
-        super().__init__(grad, hess, tol=tol, maxiter=maxiter, rng=rng)
+    def set_model(
+        self,
+        grad: np.ndarray,
+        hess: Any,
+        *,
+        tol: float = 1e-9,
+        max_iter: int = 250,
+        random_state: Any = None,
+    ) -> LanczosSubproblem:
+        """Bind to a model (see :meth:`Subproblem.set_model`) and start a new Krylov basis.
+
+        Parameters
+        ----------
+        grad, hess, tol, max_iter, random_state
+            As in :meth:`Subproblem.set_model`; ``random_state`` draws the
+            restart vectors after a breakdown (the hard case).
+
+        Returns
+        -------
+        LanczosSubproblem
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(3, 1, matrix=np.eye(3))
+        >>> LanczosSubproblem().set_model(np.ones(3), H, max_iter=2).kmax
+        2
+        """
+        super().set_model(grad, hess, tol=tol, max_iter=max_iter, random_state=random_state)
         d = grad.shape[0]
-        self.kmax = min(d, self.maxiter)
+        self.kmax = min(d, self.max_iter)
         self.Q = np.empty((self.kmax, d))
         self.alpha = np.empty(self.kmax)
         self.beta = np.zeros(self.kmax)  # beta[k] couples q_k and q_{k+1}
@@ -80,6 +118,7 @@ class LanczosSubproblem(Subproblem):
         self._exhausted = False
         self.scale = 0.0
         self.restarts = 0
+        return self
 
     # -- Lanczos process ---------------------------------------------------- #
     def _random_orthogonal(self) -> np.ndarray | None:
@@ -184,8 +223,31 @@ class LanczosSubproblem(Subproblem):
         hits = radius is not None and mu > 0
         return Step(s, -model, hits, spent, self.k)
 
-    def solve_trust_region(self, radius: float) -> Step:
-        return self._solve(radius, None)
+    def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
+        """Minimise the trust-region or cubic model on a growing Krylov space.
 
-    def solve_cubic(self, sigma: float) -> Step:
+        Parameters
+        ----------
+        radius : float, optional
+            Trust-region radius.
+        sigma : float, optional
+            Cubic weight; exactly one of the two.
+
+        Returns
+        -------
+        Step
+            The step, its model decrease and the new products spent (the
+            basis of earlier solves on the same model is reused).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> H = HessianModel(2, 1, matrix=np.diag([1.0, 3.0]))
+        >>> sub = LanczosSubproblem().set_model(np.array([1.0, 3.0]), H, random_state=0)
+        >>> np.round(sub.solve(radius=10.0).s, 10).tolist(), sub.solve(radius=5.0).n_products
+        ([-1.0, -1.0], 0)
+        """
+        if self._model_kind(radius, sigma) == "trust_region":
+            return self._solve(radius, None)
         return self._solve(None, sigma)
