@@ -24,6 +24,8 @@ __all__ = [
     "check_scalar",
     "check_bool",
     "check_choice",
+    "check_shape",
+    "check_name",
     "is_operator",
 ]
 
@@ -42,6 +44,11 @@ def check_random_state(random_state: Any = None) -> np.random.Generator:
         return np.random.default_rng()
     if isinstance(random_state, np.random.Generator):
         return random_state
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(
+            f"random_state must be None, an int seed, a SeedSequence, Generator or "
+            f"RandomState, not the bool {random_state!r}"
+        )
     if isinstance(random_state, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(random_state, numbers.Integral) and random_state < 0:
             raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
@@ -299,3 +306,31 @@ def check_choice(value: Any, name: str, choices: Any) -> Any:
                 return value
     allowed = ", ".join(repr(c) for c in choices)
     raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+
+
+def check_shape(shape: Any, name: str = "shape", *, ndim: int = 2, minimum: int = 1) -> tuple:
+    """Validate a shape: a tuple or list of ``ndim`` integers, each ``>= minimum``.
+
+    Floats such as ``(6.9, 5.9)`` are refused rather than truncated.
+
+    Examples
+    --------
+    >>> check_shape((3, 2), "shape")
+    (3, 2)
+    """
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)):
+        raise TypeError(
+            f"{name} must be a tuple of {ndim} integers, got {type(shape).__name__} {shape!r}"
+        )
+    if len(shape) != ndim:
+        raise ValueError(f"{name} must have {ndim} entries, got {len(shape)}: {shape!r}")
+    return tuple(
+        check_scalar(s, f"{name}[{i}]", kind=int, low=minimum) for i, s in enumerate(shape)
+    )
+
+
+def check_name(name: Any) -> str:
+    """An argument name for error messages must be a string."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument name), got {name!r}")
+    return name

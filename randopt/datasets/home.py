@@ -57,7 +57,13 @@ def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
         raise TypeError(
             f"data_home must be a path (str or path-like) or None, got {type(data_home).__name__}"
         )
-    return Path(os.path.abspath(os.path.expanduser(os.fspath(data_home))))
+    path = os.fspath(data_home)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not path.strip():
+        # An empty path would silently mean the current directory.
+        raise ValueError("data_home must be a non-empty path or None, got an empty string")
+    return Path(os.path.abspath(os.path.expanduser(path)))
 
 
 def _is_writable_dir(folder: Path) -> bool:

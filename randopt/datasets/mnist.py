@@ -101,7 +101,9 @@ def load_mnist_binarized(
         raise TypeError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}") from err
     if dtype not in (np.float64, np.float32):
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype}")
-    rng = check_random_state(random_state) if shuffle else None
+    # Checked even without shuffle: a bad value should not wait for the file to exist.
+    rng = check_random_state(random_state)
+    rng = rng if shuffle else None
 
     folder = get_data_home(data_home)
     path = folder / MNIST_BINARIZED_FILE

@@ -36,11 +36,38 @@ import numpy as np
 
 from .._validation import check_choice, check_matrix, check_random_state, check_scalar
 from .conv import conv_spectral_norm
-from .conv_kernel import check_input_shape, check_kernel, check_padding, kernel_exponent
+from .conv_kernel import LAYOUTS, check_input_shape, check_kernel, check_padding, kernel_exponent
 from .conv_operator import ConvOperator
 from .spectral import spectral_norm
 
 __all__ = ["spectral_clip", "SpectralNormalizer"]
+
+
+def _shrink(A: np.ndarray, e: int, norm_s: float, c: float, abs_terms: float) -> np.ndarray:
+    """``A / max(1, ||A|| / c)`` given an upper bound ``norm_s`` on ``||2**-e A||``.
+
+    Evaluated so that nothing leaves the float range: with ``c = c_m 2**c_e``
+    (``c_m`` in [1/2, 1)), ``||A|| > c`` iff ``norm_s > c_m 2**(c_e - e)`` (a comparison
+    that saturates correctly), and then ``A c / ||A|| = 2**c_e (2**-e A) (c_m / norm_s)``:
+    the factors are of moderate size and the final power of two puts the result where
+    ``c`` is.  (``A / inf`` gave a zero matrix for a norm beyond the float range.)
+    The constraint ``||result|| <= c`` survives rounding: the factor is shrunk by
+    ``2**-52 (sqrt(abs_terms) + 3)`` relative (entrywise rounding ``u |x|`` has spectral
+    norm at most ``u ||x||_F``) and by ``abs_terms 2**-1075`` absolute (entries rounded
+    in the subnormal range); a ``c`` below what can be kept gives the zero matrix.
+    """
+    out = np.array(A, dtype=np.float64)  # a copy: the caller's array is never returned
+    if norm_s == 0.0:
+        return out
+    c_m, c_e = math.frexp(c)
+    with np.errstate(over="ignore", under="ignore"):
+        if not norm_s > float(np.ldexp(c_m, c_e - e)):
+            return out
+        rel = 2.0**-52 * (math.sqrt(abs_terms) + 3)
+        target = c_m * (1 - rel) - abs_terms * float(np.ldexp(1.0, -1075 - c_e))
+        if not target > 0:
+            return np.zeros_like(out)
+        return np.ldexp(np.ldexp(A, -e) * (target / norm_s), c_e)
 
 
 def spectral_clip(
@@ -109,16 +136,33 @@ def spectral_clip(
         K = check_kernel(arr, layout, name="W")
         method = "exact" if padding == "circular" and stride in (1, (1, 1)) else "gram"
         # The upper bound: the constraint holds whatever the padding.
-        norm = conv_spectral_norm(K, input_shape, method=method, padding=padding,
-                                  stride=stride).upper
-        out = np.asarray(arr, dtype=np.float64)
-        return out / max(1.0, norm / c)
+        e = kernel_exponent(K)
+        norm_s = conv_spectral_norm(np.ldexp(K, -e), input_shape, method=method,
+                                    padding=padding, stride=stride).upper
+        # ||conv(E)|| <= sum |E_ij| (each tap is a shift): K.size terms
+        return _shrink(np.asarray(arr, dtype=np.float64), e, norm_s, c, float(K.size) ** 2)
     A = check_matrix(arr, "W", accept_sparse=False).astype(np.float64, copy=False)
     if mode == "scale":
-        norm = spectral_norm(A, method="exact").upper
-        return A / max(1.0, norm / c)
-    U, s, Vt = np.linalg.svd(A, full_matrices=False)
-    return (U * np.minimum(s, c)) @ Vt
+        top = float(np.abs(A).max())
+        e = math.frexp(top)[1] if top > 0 else 0
+        norm_s = spectral_norm(np.ldexp(A, -e), method="exact").upper
+        return _shrink(A, e, norm_s, c, float(A.shape[0] * A.shape[1]))
+    # In the scale of 2**-e A (exact), clipped at c 2**-e less the rounding of the SVD
+    # and of the product U diag(s) V^T (relative, 8 (m + n) eps) and of a result in the
+    # subnormal range (m n 2**-1075 absolute): the constraint holds after rounding, and
+    # nothing over- or underflows on the way.
+    top = float(np.abs(A).max())
+    e = math.frexp(top)[1] if top > 0 else 0
+    U, sv, Vt = np.linalg.svd(np.ldexp(A, -e), full_matrices=False)
+    m, n = A.shape
+    with np.errstate(over="ignore", under="ignore"):
+        c_s = float(np.ldexp(c, -e))
+        if sv[0] <= c_s:
+            return np.array(A, dtype=np.float64)
+        c_s = c_s * (1 - 8 * (m + n) * 2.0**-52) - m * n * float(np.ldexp(1.0, -1075 - e))
+        if not c_s > 0:
+            return np.zeros_like(A)
+        return np.ldexp((U * np.minimum(sv, c_s)) @ Vt, e)
 
 
 class SpectralNormalizer:
@@ -178,8 +222,15 @@ class SpectralNormalizer:
     ):
         self.n_power_iterations = check_scalar(n_power_iterations, "n_power_iterations",
                                                kind=int, low=1)
+        if input_shape is not None:
+            if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") \
+                    or len(input_shape) not in (2, 3):
+                raise TypeError(
+                    f"input_shape must be (n1, n2) or (c_in, n1, n2), got {input_shape!r}")
+            input_shape = tuple(check_scalar(n, "input_shape", kind=int, low=1)
+                                for n in input_shape)
         self.input_shape = input_shape
-        self.layout = layout
+        self.layout = check_choice(layout, "layout", tuple(LAYOUTS))
         self.padding = padding
         self.stride = stride
         self.eps = check_scalar(eps, "eps", low=0.0)
@@ -236,7 +287,11 @@ class SpectralNormalizer:
             if nw == 0.0:
                 break
             v = w / nw
-        self.sigma_ = math.ldexp(float(np.linalg.norm(op @ v)), e)
+        sigma_s = float(np.linalg.norm(op @ v))
+        with np.errstate(over="ignore", under="ignore"):
+            # beyond the float range: inf (math.ldexp raised OverflowError)
+            self.sigma_ = float(np.ldexp(sigma_s, e))
+        self._scaled = (sigma_s, e)
         self.v_ = v
         self.n_calls_ += 1
         return self.sigma_
@@ -254,6 +309,13 @@ class SpectralNormalizer:
         ndarray
             ``W / max(sigma_, eps)``, float64, the shape of ``W``.
         """
-        sigma = self.estimate(W)
+        self.estimate(W)
         _, arr, _ = self._operator(W)
-        return arr / max(sigma, self.eps)
+        # W / max(sigma, eps) in the scale of 2**-e W (exact): a sigma beyond the float
+        # range (inf) or below it (0) would otherwise give 0 or a 1 / eps blow-up.
+        sigma_s, e = self._scaled
+        with np.errstate(over="ignore", under="ignore"):
+            denom = max(sigma_s, float(np.ldexp(self.eps, -e)))
+            if denom == 0.0:
+                return np.array(arr, dtype=np.float64)
+            return np.ldexp(arr, -e) / denom

@@ -22,6 +22,7 @@ References
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -78,20 +79,46 @@ def conv_normalize(
     n1, n2 = check_input_shape(input_shape, K)
     eps = check_scalar(eps, "eps", low=0.0)
     c_out, c_in = K.shape[:2]
-    F, _ = kernel_dft(K, n1, n2, half=False)  # (n1 * n2, c_out, c_in)
+    # Work on 2**-e K with max |entry| in [1/2, 1): the energies ``E = sum |P|^2`` neither
+    # overflow (a kernel of 1e300 gave a zero kernel) nor underflow (a kernel of 1e-300
+    # lost its normalisation).  With ``K = 2**e K'`` and ``sqrt(eps) = m 2**f``
+    # (``g = f - e``), ``P / sqrt(E + eps) = P' / sqrt(E' + m**2 4**g)``, evaluated as
+    # ``2**-g P' / sqrt(4**-g E' + m**2)`` when ``g >= 0`` (eps dominates: nothing
+    # overflows) and as written otherwise (the eps term can only underflow, harmlessly).
+    # The multipliers of the unscaled P are ``2**-e`` times those of P' (exact).
+    amax = float(np.abs(K).max())
+    e = math.frexp(amax)[1] if amax > 0 else 0
+    F, _ = kernel_dft(np.ldexp(K, -e), n1, n2, half=False)  # (n1 * n2, c_out, c_in)
     row_energy = np.einsum("foi,foi->fo", F.real, F.real)
     row_energy += np.einsum("foi,foi->fo", F.imag, F.imag)
-    scale = 1.0 / np.sqrt(row_energy + eps)  # even in the frequency: the result stays real
-    Fn = F * scale[:, :, None]
+    m, f = math.frexp(math.sqrt(eps))
+    g = f - e
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        if eps > 0 and g >= 0:
+            inv = np.ldexp(1.0 / np.sqrt(np.ldexp(row_energy, -2 * g) + m * m), -g)
+        else:
+            denom = np.sqrt(row_energy + math.ldexp(m * m, 2 * g) if eps > 0 else row_energy)
+            # a frequency where an output channel vanishes (eps = 0) keeps multiplier 0
+            inv = np.where(denom > 0, 1.0 / np.where(denom > 0, denom, 1.0), 0.0)
+        # even in the frequency: the result stays real
+        Fn = F * inv[:, :, None]
+        scale = np.ldexp(inv, -e)
     spatial = np.fft.ifft2(Fn.reshape(n1, n2, c_out, c_in).transpose(2, 3, 0, 1), axes=(2, 3))
     new_kernel = np.ascontiguousarray(spatial.real)
     before = conv_singular_values(K, (n1, n2))
+    # Gram eigenvalues of 2**-h Fn (max |entry| in [1/2, 1)), scaled back: squaring Fn
+    # itself under- or overflows far from 1.
+    fmax = float(np.abs(Fn).max())
+    h = math.frexp(fmax)[1] if fmax > 0 else 0
+    Fs = np.ldexp(Fn.real, -h) + 1j * np.ldexp(Fn.imag, -h)
     after = np.sqrt(np.maximum(np.linalg.eigvalsh(
-        np.matmul(Fn.conj().transpose(0, 2, 1), Fn) if c_in <= c_out
-        else np.matmul(Fn, Fn.conj().transpose(0, 2, 1))), 0.0)).ravel()
+        np.matmul(Fs.conj().transpose(0, 2, 1), Fs) if c_in <= c_out
+        else np.matmul(Fs, Fs.conj().transpose(0, 2, 1))), 0.0)).ravel()
     after = np.sort(after)[::-1]
-    positive = after[after > 1e-12 * max(after[0], 1e-300)]
+    positive = after[after > 1e-12 * after[0]] if after[0] > 0 else after[:0]
     cond = float(positive[0] / positive[-1]) if positive.size else np.inf
+    with np.errstate(over="ignore", under="ignore"):
+        after = np.ldexp(after, h)
     return OptimizeResult(
         kernel=new_kernel,
         scale=scale.T.reshape(c_out, n1, n2),

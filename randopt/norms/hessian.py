@@ -70,10 +70,29 @@ from .._validation import (
     check_vector,
     is_operator,
 )
+from ..operands import as_operand
 from ._bounds import lanczos, ritz
 from ._rounding import gamma
 
 __all__ = ["hessian_eigenvalues", "hessian_trace", "spectral_density"]
+
+
+def _check_symmetric(H: Any) -> None:
+    """A Hessian given as a matrix must be symmetric (up to rounding, 1e-8 relative): a
+    non-symmetric one gave a Ritz value with a large residual and no error."""
+    if sp.issparse(H):
+        M = sp.csr_matrix(H, dtype=np.float64)
+        diff = abs(M - M.T).max() if M.nnz else 0.0
+        top = abs(M).max() if M.nnz else 0.0
+    else:
+        M = np.asarray(H, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            diff = float(np.abs(M - M.T).max())
+        top = float(np.abs(M).max())
+    if not diff <= 1e-8 * top:
+        raise ValueError(
+            "the Hessian hvp must be symmetric; max |H - H^T| = "
+            f"{float(diff):.3g} for max |H| = {float(top):.3g}")
 
 
 class _CountingHessian:
@@ -86,16 +105,17 @@ class _CountingHessian:
         if is_operator(hvp) or sp.issparse(hvp) or isinstance(hvp, np.ndarray):
             shape = hvp.shape
             if len(shape) != 2 or shape[0] != shape[1]:
-                raise ValueError(f"the Hessian must be square, got shape {shape}")
+                raise ValueError(f"the Hessian hvp must be square, got shape {shape}")
             if dim is not None and check_scalar(dim, "dim", kind=int, low=1) != shape[0]:
                 raise ValueError(f"dim={dim} does not match the Hessian's shape {shape}")
-            if isinstance(hvp, np.ndarray):
-                if not np.isfinite(hvp).all():
-                    raise ValueError("the Hessian contains NaN or infinity")
-                hvp = np.asarray(hvp, dtype=np.float64)
+            # Explicit matrices enter through the one validating entry point: dtype (no
+            # complex, object or strings), NaN/inf, sparse structure (indices in range,
+            # duplicates summed on a copy); the caller's arrays are never written.
+            op = as_operand(hvp, "hvp")
+            if not is_operator(hvp):
+                _check_symmetric(hvp)
             self.dim = shape[0]
-            M = hvp
-            self._apply = lambda v: M @ v
+            self._apply = op.matvec
         elif callable(hvp):
             if dim is None:
                 raise ValueError("dim is required when hvp is a callable")
@@ -113,7 +133,20 @@ class _CountingHessian:
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         self.count += 1
-        out = np.asarray(self._apply(v), dtype=np.float64).reshape(-1)
+        raw = self._apply(v)
+        try:
+            arr = np.asarray(raw)
+        except Exception as exc:  # ragged lists and the like
+            raise TypeError(f"hvp must return a real vector of length {self.dim}, got "
+                            f"{type(raw).__name__}") from exc
+        if raw is None or arr.dtype.kind not in "biuf":
+            what = "None" if raw is None else f"dtype {arr.dtype}"
+            raise TypeError(
+                f"hvp must return a real vector of length {self.dim}, got {what}"
+                + (" (a complex Hessian-vector product is not supported)"
+                   if arr.dtype.kind == "c" else "")
+            )
+        out = arr.astype(np.float64, copy=False).reshape(-1)
         if out.shape[0] != self.dim:
             raise ValueError(
                 f"hvp returned a vector of length {out.shape[0]}, expected dim = {self.dim}"

@@ -33,6 +33,36 @@ from .spectral import spectral_norm
 __all__ = ["lipschitz_bound"]
 
 
+def _product_upper(factors: list[float]) -> float:
+    """An upper bound on ``prod(factors)`` (positive floats) that holds over the whole
+    float range.
+
+    The mantissas (in [1/2, 1)) are multiplied and renormalised, the exponents summed
+    exactly, so no partial product under- or overflows: ``L - 1`` roundings of relative
+    error at most ``u = 2**-53`` each, covered by the factor ``1 + 2**-52 L``.  Scaling
+    back is exact unless it lands below the normal range (then one more ulp of
+    ``2**-1074`` upward: a product of positive factors never rounds to 0) or above it
+    (``inf``, a valid bound).  ``np.prod`` instead returned 0 for two layers of norm
+    1e-300 (an "upper bound" below the true 1e-600) and inf for 1e300 and 1e-300 times
+    1e300.
+    """
+    mant, expo = 1.0, 0
+    for f in factors:
+        fm, fe = math.frexp(f)
+        mant, me = math.frexp(mant * fm)
+        expo += fe + me
+    mant = round_up(mant * (1 + 2.0**-52 * len(factors)))
+    if expo > 1100:
+        return math.inf
+    if expo < -1200:
+        return 2.0**-1074
+    with np.errstate(over="ignore"):
+        bound = float(np.ldexp(mant, expo))
+    if bound < 2.0**-1022:
+        bound += 2.0**-1074
+    return bound
+
+
 def lipschitz_bound(
     layers: Any,
     *,
@@ -138,12 +168,7 @@ def lipschitz_bound(
                           "upper_kind": res.upper_kind})
         log_bound += math.log(norm) if norm > 0 else -math.inf
     factors = [e["norm"] for e in per_layer]
-    if math.isfinite(log_bound):
-        # The product in floating point: L - 1 roundings, each at most u.
-        bound = float(np.prod(factors)) * (1 + 2.0**-52 * len(factors))
-        bound = round_up(bound) if math.isfinite(bound) else math.inf
-    else:
-        bound = 0.0
+    bound = _product_upper(factors) if math.isfinite(log_bound) else 0.0
     return NormResult(
         norm=bound, lower=0.0, upper=bound,
         upper_kind="probabilistic" if fail > 0 else "deterministic",

@@ -81,3 +81,11 @@ class NormResult(OptimizeResult):
             raise ValueError(
                 f"upper_kind must be one of {UPPER_KINDS}, got {self['upper_kind']!r}"
             )
+
+    def __repr__(self) -> str:
+        # scipy's OptimizeResult formatter fails on an empty nested dict (max() of no
+        # keys); show such a field as "{}" instead of raising from repr().
+        shown = OptimizeResult(
+            {k: ("{}" if isinstance(v, dict) and not v else v) for k, v in self.items()}
+        )
+        return OptimizeResult.__repr__(shown)

@@ -72,7 +72,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.optimize import OptimizeResult
 
-from .._validation import check_matrix, check_positive_int, check_scalar
+from .._validation import check_bool, check_matrix, check_positive_int, check_scalar
 from .sos_basis import MonomialBasis
 from .sos_certificate import build_certificate, verify_sos_certificate
 
@@ -308,10 +308,17 @@ def sos_upper_bound(
             f"the degree-{q} SoS bound for d = {d} needs a Gram matrix of order {D} > "
             f"{MAX_SOS_SIZE}; use method='spectral' or reduce d")
     lower = check_scalar(lower, "lower", kind=float, low=0.0, allow_none=True)
+    verbose = check_bool(verbose, "verbose")
     if v is not None:
-        v = np.array(v, dtype=np.float64).ravel()
+        try:
+            v = np.array(v, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"v must be a finite nonzero real vector of length {d} ({err})") \
+                from None
         if v.shape != (d,) or not np.all(np.isfinite(v)) or not np.any(v):
             raise ValueError(f"v must be a finite nonzero vector of length {d}")
+        # Normalised after an exact power-of-two scaling: norm(v) underflows for 1e-200.
+        v = np.ldexp(v, -math.frexp(float(np.abs(v).max()))[1])
         v = v / np.linalg.norm(v)
     scs = _import_scs()
     t_start = time.perf_counter()

@@ -283,8 +283,15 @@ def verify_sos_certificate(X: Any, certificate: SOSCertificate) -> float:
     if q % 2:
         raise ValueError(f"certificate.q must be an even integer >= 2, got {q}")
     lam = check_scalar(certificate.lam, "certificate.lam", kind=float)
+    exponent = check_scalar(certificate.exponent, "certificate.exponent", kind=int,
+                            low=-2200, high=2200)
     basis = MonomialBasis(A.shape[1], q // 2)
-    G = np.asarray(certificate.gram, dtype=np.float64)
+    try:
+        G = np.asarray(certificate.gram, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"certificate.gram must be a real square matrix ({err})") from None
+    if not np.isfinite(G).all():
+        raise ValueError("certificate.gram contains NaN or infinity")
     if G.shape != (basis.size, basis.size):
         raise ValueError(
             f"certificate.gram must have shape {(basis.size, basis.size)} for d = {A.shape[1]}"
@@ -292,12 +299,20 @@ def verify_sos_certificate(X: Any, certificate: SOSCertificate) -> float:
     G = np.tril(G) + np.tril(G, -1).T
     if not is_positive_definite(G):
         raise ValueError("the Gram matrix of the certificate is not proven positive semidefinite")
-    Xs, norm_err = _scaled(A, int(certificate.exponent))
-    power = _up(lam + _residual_bound(Xs, basis, lam, G))
+    Xs, norm_err = _scaled(A, exponent)
+    with np.errstate(over="ignore", invalid="ignore"):
+        power = _up(lam + _residual_bound(Xs, basis, lam, G))
+    if not math.isfinite(power):
+        # A certificate made for data of another scale: 2**exponent X is far from the
+        # range it was solved in and the residual's terms overflow (was: NaN returned).
+        raise ValueError(
+            "the certificate does not fit X: its residual bound overflows for "
+            f"2**certificate.exponent X (exponent {exponent}); build the certificate for "
+            "this X (sos_upper_bound)")
     if power <= 0:
         return 0.0
     root = _up(power ** (1.0 / q), 8) + norm_err
-    return _up(float(np.ldexp(root, -int(certificate.exponent))), 1)
+    return _up(float(np.ldexp(root, -exponent)), 1)
 
 
 def build_certificate(X: Any, q: int, basis: MonomialBasis, lam: float, Q: np.ndarray, *,

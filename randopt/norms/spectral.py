@@ -93,16 +93,27 @@ def _unscale(x: float, exponent: int, up: bool) -> float:
 
 def _operator_exponent(op: Any, rng: np.random.Generator) -> tuple[int, int]:
     """A power of two near ``||A g||`` for a random unit ``g`` (for operators), and the
-    products it took; retried at a smaller input scale when the product overflows."""
+    products it took.
+
+    Taken from ``max_i |(A g)_i|`` (within ``sqrt(m)`` of the norm), never from a sum of
+    squares: ``np.linalg.norm`` underflows to 0 for ``||A g|| ~ 1e-181`` (the run then
+    used exponent 0 and reported the bracket [0, 0] for a non-zero operator) and
+    overflows near 1e155.  Retried with the input scaled down (the product overflowed)
+    or up (it underflowed to 0).
+    """
     g = rng.standard_normal(op.n_cols)
     g /= vector_norm(g)
-    for shift in (0, 600):
-        with np.errstate(over="ignore", invalid="ignore"):
+    count = 0
+    for shift in (0, 600, -600):
+        count += 1
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             y = np.asarray(op.matvec(np.ldexp(g, -shift)), dtype=np.float64)
-            norm = float(np.linalg.norm(y))
-        if math.isfinite(norm):
-            return (math.frexp(norm)[1] + shift if norm > 0 else 0), 1 + (shift > 0)
-    return 1024, 2
+            top = float(np.abs(y).max()) if y.size else 0.0
+        if math.isfinite(top) and top > 0:
+            return math.frexp(top)[1] + shift, count
+        if top == 0.0 and shift == 0:
+            continue  # zero (or underflowed): try a larger input
+    return (1024 if not math.isfinite(top) else 0), count
 
 
 def _zero_result(shape: tuple[int, int], method: str) -> NormResult:

@@ -98,8 +98,17 @@ def _q_norm(Y: np.ndarray, q: float) -> np.ndarray:
 
 
 def _power_method(X, V, q, maxiter, tol):
-    """Boyd's iteration on the columns of V (unit), vectorised over starts."""
-    V = V / np.linalg.norm(V, axis=0)
+    """Boyd's iteration on the columns of V (unit), vectorised over starts.
+
+    Starts of norm zero (a zero row of ``X`` among the heaviest rows) or not finite
+    are dropped: a 0/0 start would carry NaN into the maximum.
+    """
+    norms = np.linalg.norm(V, axis=0)
+    keep = np.isfinite(norms) & (norms > 0)
+    if not keep.any():
+        V, norms = np.eye(X.shape[1], 1), np.ones(1)
+        keep = np.ones(1, dtype=bool)
+    V = V[:, keep] / norms[keep]
     f = _q_norm(X @ V, q)
     nit = 0
     n_matvec = V.shape[1]
@@ -402,6 +411,7 @@ def two_to_q_norm(
     }
     starts = [Vt[: min(3, d)].T]
     heavy = np.argsort(row_norms)[::-1][:n_starts]
+    heavy = heavy[row_norms[heavy] > 0]  # a zero row is no start (0/0)
     starts.append((A[heavy] / row_norms[heavy, None]).T)
     starts.append(rng.standard_normal((d, n_starts)))
     n_matvec = 0

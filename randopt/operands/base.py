@@ -110,7 +110,7 @@ class Operand(ABC):
         -------
         ndarray of shape (d,) or (d, k), float64
         """
-        return self.rmatvec(self.matvec(V))
+        return self.rmatvec(self.matvec(self._right(V, "V")))
 
     def residual_normal(self, x: np.ndarray, b: Any) -> tuple[np.ndarray, Any]:
         """``(A^T r, ||r||)`` for ``r = b - A x``, in one pass where the format allows.
@@ -127,7 +127,7 @@ class Operand(ABC):
         residual_norm : float or ndarray of shape (k,)
             Column norms for a 2-D ``b``.
         """
-        r = np.asarray(b, dtype=np.float64) - self.matvec(x)
+        r = np.asarray(self._left(b, "b"), dtype=np.float64) - self.matvec(self._right(x, "x"))
         return self.rmatvec(r), np.linalg.norm(r, axis=0)
 
     @abstractmethod
@@ -216,6 +216,31 @@ class Operand(ABC):
         -------
         ndarray of shape (n, d), float64
         """
+
+    def _right(self, V: Any, name: str = "x") -> np.ndarray:
+        """``V`` as an array of shape ``(d,)`` or ``(d, k)``, or a ValueError naming it.
+
+        Every product checks its argument's length here: the Numba kernels
+        index it by the matrix's shape, so a short vector would be read out
+        of bounds (garbage numbers or a crash) instead of failing.
+        """
+        arr = np.asarray(V)
+        if arr.ndim not in (1, 2) or arr.shape[0] != self.n_cols:
+            raise ValueError(
+                f"{name} must have shape ({self.n_cols},) or ({self.n_cols}, k) for a matrix "
+                f"with {self.n_cols} columns, got shape {arr.shape}"
+            )
+        return arr
+
+    def _left(self, u: Any, name: str = "u") -> np.ndarray:
+        """``u`` as an array of shape ``(n,)`` or ``(n, k)``, or a ValueError naming it."""
+        arr = np.asarray(u)
+        if arr.ndim not in (1, 2) or arr.shape[0] != self.n_rows:
+            raise ValueError(
+                f"{name} must have shape ({self.n_rows},) or ({self.n_rows}, k) for a matrix "
+                f"with {self.n_rows} rows, got shape {arr.shape}"
+            )
+        return arr
 
     def align(self, v: Any, name: str = "v") -> Any:
         """``v`` in this operand's row layout, its length checked.

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_matrix
 from . import _kernels_gram, _kernels_normal
 from ._rows import BLOCK, EMPTY_IDX, as_coef, as_index
 from .base import Operand
@@ -41,7 +42,19 @@ class DenseOperand(Operand):
     format = "dense"
     is_local = True
 
-    def __init__(self, data: np.ndarray):
+    def __init__(self, data: Any, *, name: str = "A", check_finite: bool = True):
+        # Public constructor: the data is validated here (kernels index it
+        # directly), so a DenseOperand built by hand is as safe as as_operand's.
+        self._init(check_matrix(data, name, accept_sparse=False, check_finite=check_finite))
+
+    @classmethod
+    def _trusted(cls, data: np.ndarray) -> DenseOperand:
+        """Wrap an array this package has already validated (no second pass)."""
+        self = cls.__new__(cls)
+        self._init(data)
+        return self
+
+    def _init(self, data: np.ndarray) -> None:
         self._data = data
         self.shape = (int(data.shape[0]), int(data.shape[1]))
         self.dtype = data.dtype
@@ -52,10 +65,10 @@ class DenseOperand(Operand):
         return int(self._data.nbytes)
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self._data @ x, dtype=np.float64)
+        return np.asarray(self._data @ self._right(x), dtype=np.float64)
 
     def rmatvec(self, u: Any) -> np.ndarray:
-        return np.asarray(self._data.T @ np.asarray(u), dtype=np.float64)
+        return np.asarray(self._data.T @ self._left(u), dtype=np.float64)
 
     def normal_matvec(self, V: np.ndarray) -> np.ndarray:
         """``A^T (A V)``: one fused pass for a vector and a C-ordered ``A``.
@@ -73,6 +86,7 @@ class DenseOperand(Operand):
         ndarray of shape (d,) or (d, k), float64
         """
         A = self._data
+        V = self._right(V, "V")
         if V.ndim == 1 and A.flags.c_contiguous:
             # A^T (A v) = -A^T (0 - A v): the residual kernel with b = 0 (reading
             # the zeros adds 1/d to the traffic).
@@ -98,7 +112,7 @@ class DenseOperand(Operand):
         residual_norm : float or ndarray of shape (k,)
         """
         A = self._data
-        b = np.asarray(b)
+        x, b = self._right(x, "x"), self._left(b, "b")
         if A.flags.c_contiguous and x.ndim == 1 and b.ndim == 1:
             xv = np.ascontiguousarray(x, dtype=np.float64)
             bv = np.ascontiguousarray(b, dtype=np.float64)
@@ -112,7 +126,7 @@ class DenseOperand(Operand):
 
     def take_rows(self, idx: np.ndarray) -> DenseOperand:
         rows = as_index(idx, self.n_rows)
-        return DenseOperand(np.ascontiguousarray(self._data[rows]))
+        return DenseOperand._trusted(np.ascontiguousarray(self._data[rows]))
 
     def local_data(self) -> np.ndarray:
         return self._data

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from .._validation import check_matrix
 from ._rows import as_index
 from .base import Operand
 from .dense import DenseOperand
@@ -46,20 +47,62 @@ class LinearOperatorOperand(Operand):
     format = "operator"
     is_local = True
 
-    def __init__(self, operator: LinearOperator):
+    def __init__(self, operator: Any, *, name: str = "A"):
+        operator = check_matrix(operator, name, accept_operator=True)
+        if not isinstance(operator, LinearOperator):
+            raise TypeError(
+                f"{name} must be a scipy LinearOperator, got {type(operator).__name__}"
+            )
+        self._name = name
         self.operator = operator
         self.shape = (int(operator.shape[0]), int(operator.shape[1]))
         dtype = np.dtype(operator.dtype) if operator.dtype is not None else np.dtype(np.float64)
         self.dtype = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
+    def _checked(self, out: Any, rows: int, k: int | None, what: str) -> np.ndarray:
+        # A user's operator is the one input never seen before its products:
+        # its outputs are checked (shape, finiteness) so that a wrong one fails
+        # here with its name instead of deep inside a solver.
+        want = (rows,) if k is None else (rows, k)
+        if np.iscomplexobj(out):
+            # float64 conversion would drop the imaginary part silently.
+            raise TypeError(
+                f"{self._name}.{what} returned complex values; randopt's operators are real"
+            )
+        try:
+            arr = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+
+            raise TypeError(f"{self._name}.{what} returned a non-numeric result ({exc})") from None
+        if arr.shape != want:
+            if arr.size == int(np.prod(want)):
+                arr = arr.reshape(want)
+            else:
+                raise ValueError(
+                    f"{self._name}.{what} returned shape {arr.shape}, expected {want}; "
+                    "the LinearOperator's shape and its products disagree"
+                )
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{self._name}.{what} returned NaN or infinity")
+        return arr
+
     def matvec(self, x: np.ndarray) -> np.ndarray:
         L = self.operator
-        return np.asarray(L.matmat(x) if x.ndim == 2 else L.matvec(x), dtype=np.float64)
+        x = self._right(x)
+        try:
+            out = L.matmat(x) if x.ndim == 2 else L.matvec(x)
+        except ValueError as exc:
+            raise ValueError(f"{self._name}.matvec failed: {exc}") from None
+        return self._checked(out, self.n_rows, x.shape[1] if x.ndim == 2 else None, "matvec")
 
     def rmatvec(self, u: Any) -> np.ndarray:
         L = self.operator
-        u = np.asarray(u)
-        return np.asarray(L.rmatmat(u) if u.ndim == 2 else L.rmatvec(u), dtype=np.float64)
+        u = self._left(u)
+        try:
+            out = L.rmatmat(u) if u.ndim == 2 else L.rmatvec(u)
+        except ValueError as exc:
+            raise ValueError(f"{self._name}.rmatvec failed: {exc}") from None
+        return self._checked(out, self.n_cols, u.shape[1] if u.ndim == 2 else None, "rmatvec")
 
     def sketch(self, S: Any) -> np.ndarray:
         # S A = (A^T S^T)^T: an operator offers products only.
@@ -75,7 +118,7 @@ class LinearOperatorOperand(Operand):
         return out
 
     def take_rows(self, idx: np.ndarray) -> DenseOperand:
-        return DenseOperand(self._rows_dense(as_index(idx, self.n_rows)))
+        return DenseOperand._trusted(self._rows_dense(as_index(idx, self.n_rows)))
 
     def row_norms_sq(self, right: np.ndarray | None = None) -> np.ndarray:
         out = np.empty(self.n_rows)

@@ -22,7 +22,7 @@ from typing import Any
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_matrix
+from .._validation import check_bool, check_name
 from .base import Operand
 from .dense import DenseOperand
 from .linear_operator import LinearOperatorOperand
@@ -115,16 +115,16 @@ def _lazy_module(A: Any) -> str | None:
 
 
 def _dense(A: Any, *, name: str, check_finite: bool) -> DenseOperand:
-    return DenseOperand(check_matrix(A, name, accept_sparse=False, check_finite=check_finite))
+    return DenseOperand(A, name=name, check_finite=check_finite)
 
 
 def _sparse(A: Any, *, name: str, check_finite: bool) -> SparseOperand:
-    return SparseOperand(validated_sparse(A, name, check_finite=check_finite))
+    return SparseOperand._trusted(validated_sparse(A, name, check_finite=check_finite))
 
 
 def _operator(A: Any, *, name: str, check_finite: bool) -> LinearOperatorOperand:
     del check_finite  # an operator's entries are never seen
-    return LinearOperatorOperand(check_matrix(A, name, accept_operator=True))
+    return LinearOperatorOperand(A, name=name)
 
 
 def as_operand(
@@ -168,6 +168,9 @@ def as_operand(
     >>> as_operand(sp.csc_array(np.eye(3))).format
     'csc'
     """
+    check_name(name)
+    accept_operator = check_bool(accept_operator, "accept_operator")
+    check_finite = check_bool(check_finite, "check_finite")
     if isinstance(A, Operand):
         op = A
     else:

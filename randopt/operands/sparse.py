@@ -113,6 +113,10 @@ def validated_sparse(A: Any, name: str = "A", *, check_finite: bool = True) -> s
     >>> A.nnz
     2
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string (the argument name), got {name!r}")
+    if not sp.issparse(A):
+        raise TypeError(f"{name} must be a scipy.sparse matrix or array, got {type(A).__name__}")
     if len(A.shape) != 2:
         raise ValueError(f"{name} must be 2-D, got {len(A.shape)}-D sparse input")
     n, d = (int(s) for s in A.shape)
@@ -181,7 +185,24 @@ class SparseOperand(Operand):
 
     is_local = True
 
-    def __init__(self, matrix: sp.spmatrix):
+    def __init__(self, matrix: Any, *, name: str = "A", check_finite: bool = True):
+        # Public constructor: the structure is validated here, because the
+        # Numba kernels trust indices and indptr (an out-of-range index would
+        # read or write out of bounds).
+        if not sp.issparse(matrix):
+            raise TypeError(
+                f"{name} must be a scipy.sparse matrix or array, got {type(matrix).__name__}"
+            )
+        self._init(validated_sparse(matrix, name, check_finite=check_finite))
+
+    @classmethod
+    def _trusted(cls, matrix: sp.spmatrix) -> SparseOperand:
+        """Wrap a matrix :func:`validated_sparse` has already returned."""
+        self = cls.__new__(cls)
+        self._init(matrix)
+        return self
+
+    def _init(self, matrix: sp.spmatrix) -> None:
         self._matrix = matrix
         self._csr_copy: sp.csr_matrix | None = None
         # ``matrix.T`` builds (and validates) a new sparse object on every call,
@@ -215,13 +236,13 @@ class SparseOperand(Operand):
         return self._csr_copy
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self._matrix @ x, dtype=np.float64)
+        return np.asarray(self._matrix @ self._right(x), dtype=np.float64)
 
     def rmatvec(self, u: Any) -> np.ndarray:
         self._rmatvec_calls += 1
         if self._rmatvec_calls == 2:
             self._transpose = self._transpose.asformat(self._matrix.format)
-        return np.asarray(self._transpose @ np.asarray(u), dtype=np.float64)
+        return np.asarray(self._transpose @ self._left(u), dtype=np.float64)
 
     def normal_matvec(self, V: np.ndarray) -> np.ndarray:
         """``A^T (A V)``: one fused Numba pass for CSR (any number of columns).
@@ -235,6 +256,7 @@ class SparseOperand(Operand):
         ndarray of shape (d,) or (d, k), float64
         """
         A = self._matrix
+        V = self._right(V, "V")
         if self.format == "csr":
             V2 = np.ascontiguousarray(V.reshape(V.shape[0], -1), dtype=np.float64)
             with threads_for(self.nbytes):
@@ -251,7 +273,7 @@ class SparseOperand(Operand):
         rows = as_index(idx, self.n_rows)
         picked = self._csr()[rows]
         picked.sort_indices()
-        return SparseOperand(picked)
+        return SparseOperand._trusted(picked)
 
     def local_data(self) -> sp.spmatrix:
         return self._matrix

@@ -33,6 +33,10 @@ class History:
     """
 
     def __init__(self, columns: tuple[str, ...]) -> None:
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, (tuple, list)) or not all(
+            isinstance(c, str) for c in columns
+        ):
+            raise TypeError(f"columns must be a tuple of column names (strings), got {columns!r}")
         self._columns: dict[str, list] = {c: [] for c in columns}
         self._core = tuple(columns)
         self._n = 0

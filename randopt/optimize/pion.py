@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_matrix, check_scalar
+from .._validation import check_bool, check_matrix, check_scalar
 
 __all__ = ["pion_update"]
 
@@ -89,12 +89,37 @@ def pion_update(W: Any, grad: Any, lr: float, *, return_generators: bool = False
     if Gm.shape != Wm.shape:
         raise ValueError(f"grad has shape {Gm.shape} but W has shape {Wm.shape}; they must match")
     lr = check_scalar(lr, "lr", low=0, low_inclusive=False)
+    return_generators = check_bool(return_generators, "return_generators")
+    # Work on W 2^-kw and G 2^-kg (exact in binary) with lr 2^(kw+kg): the
+    # generators lr A and lr B are unchanged, and no product W^T W or G W^T
+    # over- or underflows wherever W and G sit in the float64 range.
+    kw, kg = _exponent(Wm), _exponent(Gm)
+    Wm, Gm = np.ldexp(Wm, -kw), np.ldexp(Gm, -kg)
+    with np.errstate(over="ignore"):
+        lr_s = float(np.ldexp(lr, kw + kg))
+    if not np.isfinite(lr_s):
+        raise ValueError(
+            f"lr * max|W| * max|grad| overflows float64 (lr={lr!r}); take a smaller lr"
+        )
     # A = G W^T - W G^T = U_a V_a^T,  B = G^T W - W^T G = U_b V_b^T.
     U_a, V_a = np.hstack([Gm, Wm]), np.hstack([Wm, -Gm])
     U_b, V_b = np.hstack([Gm.T, Wm.T]), np.hstack([Wm.T, -Gm.T])
-    left = _cayley_apply(U_a, V_a, lr, Wm)  # cay(lr A) W
-    # (cay(lr B) left^T)^T = left cay(lr B)^T
-    new = _cayley_apply(U_b, V_b, lr, left.T).T
+    with np.errstate(over="ignore", invalid="ignore"):
+        left = _cayley_apply(U_a, V_a, lr_s, Wm)  # cay(lr A) W
+        # (cay(lr B) left^T)^T = left cay(lr B)^T
+        new = np.ldexp(_cayley_apply(U_b, V_b, lr_s, left.T).T, kw)
+    if not np.isfinite(new).all():
+        raise ValueError(
+            f"the step with lr={lr!r} is numerically singular (lr * ||W|| * ||grad|| too "
+            "large); take a smaller lr"
+        )
     if return_generators:
-        return new, (U_a @ V_a.T, U_b @ V_b.T)
+        scale = kw + kg
+        return new, (np.ldexp(U_a @ V_a.T, scale), np.ldexp(U_b @ V_b.T, scale))
     return new
+
+
+def _exponent(M: np.ndarray) -> int:
+    """``k`` with ``max|M| < 2**k`` (0 for the zero matrix)."""
+    amax = float(np.max(np.abs(M)))
+    return int(np.frexp(amax)[1]) if amax > 0 else 0

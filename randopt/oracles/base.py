@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import check_bool, check_vector
+from .._validation import check_bool, check_positive_int, check_vector
 from ..sketch import Sample
 
 __all__ = ["Objective", "Evaluation", "HessianModel", "as_sample"]
@@ -105,8 +105,16 @@ class HessianModel:
     ) -> None:
         if matvec is None and matrix is None:
             raise ValueError("HessianModel needs a matvec or a matrix")
-        self.dim = int(dim)
-        self.n_rows = int(n_rows)
+        self.dim = check_positive_int(dim, "dim")
+        self.n_rows = check_positive_int(n_rows, "n_rows", minimum=0)
+        if matvec is not None and not callable(matvec):
+            raise TypeError(f"matvec must be callable, got {type(matvec).__name__}")
+        if matrix is not None:
+            matrix = np.asarray(matrix)
+            if matrix.shape != (self.dim, self.dim):
+                raise ValueError(
+                    f"matrix must have shape ({self.dim}, {self.dim}), got {matrix.shape}"
+                )
         self.matrix = matrix
         self._matvec = matvec
         self.n_products = 0
@@ -122,10 +130,18 @@ class HessianModel:
         -------
         ndarray of shape (dim,)
         """
+        v = np.asarray(v)
+        if v.shape != (self.dim,):
+            raise ValueError(f"v must have shape ({self.dim},), got {v.shape}")
         self.n_products += 1
         if self.matrix is not None:
             return self.matrix @ v
-        return self._matvec(v)
+        out = np.asarray(self._matvec(v))
+        if out.shape != (self.dim,):
+            raise ValueError(
+                f"the Hessian matvec returned shape {out.shape}, expected ({self.dim},)"
+            )
+        return out
 
     def toarray(self) -> np.ndarray:
         """The explicit matrix (formed column by column from products if needed).
@@ -388,6 +404,7 @@ def as_sample(sample: Any, n: int) -> Sample:
     >>> s.indices.tolist(), s.weights.tolist()
     ([0, 3], [5.0, 5.0])
     """
+    n = check_positive_int(n, "n")
     if isinstance(sample, tuple) and len(sample) == 2:
         idx, wts = sample
     else:

@@ -18,6 +18,19 @@ from .base import Evaluation, HessianModel, Objective
 __all__ = ["CallableObjective"]
 
 
+def _scalar_output(f: Any) -> float:
+    """The value returned by the user's ``fun`` as a float, or a TypeError naming ``fun``."""
+    if isinstance(f, (str, bytes)) or np.ndim(f) != 0:
+        raise TypeError(f"fun must return a real scalar, got {type(f).__name__} {f!r:.60}")
+    try:
+        value = float(f)
+    except (TypeError, ValueError):
+        raise TypeError(f"fun must return a real scalar, got {type(f).__name__}") from None
+    if np.iscomplexobj(f):
+        raise TypeError(f"fun must return a real scalar, got the complex {f!r}")
+    return value
+
+
 class CallableObjective(Objective):
     """An objective given as callables, like ``scipy.optimize.minimize``'s.
 
@@ -114,9 +127,14 @@ class CallableObjective(Objective):
         else:
             f = self.fun(w.copy())
             g = self.grad(w.copy()) if need_grad else None
-        f = float(f)
+        f = _scalar_output(f)
         if g is not None:
-            g = np.asarray(g, dtype=np.float64).reshape(-1)
+            try:
+                g = np.asarray(g, dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"grad must return a real vector of length {self.n_features}, got {g!r}"
+                ) from None
             if g.shape[0] != self.n_features:
                 raise ValueError(f"grad returned {g.shape[0]} entries, expected {self.n_features}")
         return Evaluation(w, f, g if need_grad else None, None)

@@ -45,6 +45,32 @@ __all__ = [
 ]
 
 
+
+def _checked_pointwise(loss_obj: Any, t: np.ndarray, targets: Any) -> tuple:
+    """``loss_obj.pointwise(t, targets)`` with its three outputs checked.
+
+    A user's loss is code the package has never seen: a wrong shape or a
+    non-numeric output fails here with the loss named, not as a broadcasting
+    error deep in a kernel.
+    """
+    out = loss_obj.pointwise(t, targets)
+    name = type(loss_obj).__name__
+    if not isinstance(out, tuple) or len(out) != 3:
+        raise TypeError(f"{name}.pointwise must return (loss, first, second), got {out!r:.80}")
+    checked = []
+    for label, part in zip(("loss", "first", "second"), out, strict=True):
+        try:
+            arr = np.asarray(part, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}.pointwise returned a non-numeric {label}") from None
+        if arr.shape != t.shape:
+            raise ValueError(
+                f"{name}.pointwise returned {label} of shape {arr.shape}, expected {t.shape} "
+                "(one value per row)"
+            )
+        checked.append(arr)
+    return tuple(checked)
+
 class Loss:
     """Base class of a per-row loss ``l(t; y)`` of a linear predictor ``t = a^T w``.
 
@@ -204,7 +230,7 @@ class Loss:
         (2.5, [-1.0, -2.0])
         """
         t = block.matvec(coef)
-        loss, first, second = self.pointwise(t, targets)
+        loss, first, second = _checked_pointwise(self, t, targets)
         if curvature_out is not None:
             curvature_out[...] = second
         if row_weight is not None:

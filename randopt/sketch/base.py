@@ -140,12 +140,19 @@ class SketchOperator:
 
     def __matmul__(self, A: Any) -> np.ndarray:
         A2, vector = _as_2d(A)
-        # No finiteness pass here: S @ A is a product, and NaN in gives NaN out.
-        # Solvers validate their data once, at their own entry.
-        op = as_operand(A2, "A", check_finite=False)
+        # NaN or infinity in A would come out as a silently NaN sketch: refuse
+        # it at the entry (one pass; the Dask operand checks while it reads).
+        op = as_operand(A2, "A")
         if op.n_rows != self.n_rows:
             raise ValueError(f"the sketch has {self.n_rows} columns but A has {op.n_rows} rows")
         out = np.asarray(op.sketch(self))
+        if not np.isfinite(out).all():
+            # Finite input whose sketch overflows (entries near the float64 limit),
+            # or NaN met by a backend that checks while it reads (Dask).
+            raise ValueError(
+                "S @ A is not finite: A contains NaN or infinity, or its entries are too "
+                "close to the float64 limit for this sketch (rescale A by a power of two)"
+            )
         return out[:, 0] if vector else out
 
     def apply(self, A: Any) -> np.ndarray:
@@ -240,6 +247,12 @@ class SketchOperator:
                 f"rows [{lo}, {hi}) lie outside the {self.n_rows} columns of the sketch"
             )
         out = np.asarray(self._apply_rows(_local_matrix(op), lo, hi))
+        if not np.isfinite(out).all():
+            # The rows were not read before (no extra pass): NaN in would be NaN out.
+            raise ValueError(
+                "S @ A_rows is not finite: A_rows contains NaN or infinity, or its entries "
+                "are too close to the float64 limit (rescale by a power of two)"
+            )
         return out[:, 0] if vector else out
 
     def _apply(self, M: Any) -> np.ndarray:
@@ -338,8 +351,9 @@ def make_sketch(
         "countsketch": countsketch,
         "sparse_sign": sparse_sign,
     }
-    try:
-        factory = factories[kind]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown sketch {kind!r}; choose one of {sorted(factories)}") from None
+    if not isinstance(kind, str) or kind not in factories:
+        raise ValueError(
+            f"unknown sketch: kind must be one of {sorted(factories)}, got {kind!r}"
+        )
+    factory = factories[kind]
     return factory(sketch_size, n_rows, random_state=random_state, **kwargs)

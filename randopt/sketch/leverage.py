@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._validation import check_choice, check_positive_int, check_random_state
+from .._validation import (
+    check_choice,
+    check_positive_int,
+    check_random_state,
+    check_shape,
+    check_vector,
+)
 from ..operands import Operand, as_operand
 from .gaussian import gaussian
 from .sparse import sparse_sign
@@ -52,8 +58,13 @@ def numerical_rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
     >>> numerical_rank(np.array([1.0, 1e-3, 1e-17]), (100, 3))
     2
     """
-    s = np.asarray(singular_values)
-    if s.size == 0 or s[0] == 0:
+    shape = check_shape(shape, "shape")
+    if np.size(singular_values) == 0 and singular_values is not None:
+        return 0
+    s = check_vector(singular_values, "singular_values")
+    if s.size and (s.min() < 0 or np.any(np.diff(s) > 0)):
+        raise ValueError("singular_values must be non-negative and in decreasing order")
+    if s[0] == 0:
         return 0
     return int(np.count_nonzero(s > s[0] * max(shape) * np.finfo(np.float64).eps))
 

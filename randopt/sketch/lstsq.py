@@ -63,7 +63,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_positive_int, check_random_state, check_scalar
+from .._validation import (
+    check_choice,
+    check_positive_int,
+    check_random_state,
+    check_scalar,
+    check_shape,
+)
 from ..operands import Operand, as_operand
 from ._precondition import Preconditioner
 from ._solvers import cg, ihs, krylov
@@ -164,8 +170,7 @@ def auto_sketch(shape: tuple[int, int]) -> tuple[str, int, dict]:
     >>> auto_sketch((100_000, 50))
     ('sparse_sign', 2400, {'nnz_per_col': 4})
     """
-    n = check_positive_int(shape[0], "shape[0]")
-    d = check_positive_int(shape[1], "shape[1]")
+    n, d = check_shape(shape, "shape")
     size = min(n, max(12 * d, min(48 * d, n // 20)))
     return "sparse_sign", size, {"nnz_per_col": 4}
 

@@ -22,10 +22,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import (
+    check_bool,
     check_positive_int,
     check_probabilities,
     check_random_state,
     check_sample_size,
+    check_scalar,
 )
 from ..operands import as_operand
 
@@ -57,6 +59,13 @@ class Sample(NamedTuple):
         return int(self.indices.shape[0])
 
 
+#: Largest number of draws with replacement (beyond it the index array alone
+#: would not fit in memory).
+_MAX_DRAWS = 1 << 40
+#: Below this sum of squared row norms subnormal rounding may have hit the squares.
+_SAFE_TOTAL = 2.0**-900
+
+
 def inclusion_probabilities(probabilities: np.ndarray, expected_size: float) -> np.ndarray:
     """Poisson-sampling inclusion probabilities ``pi_i = min(1, c p_i)``.
 
@@ -64,11 +73,12 @@ def inclusion_probabilities(probabilities: np.ndarray, expected_size: float) -> 
     probability would exceed one are capped and the rest rescaled, repeatedly
     (at most as many rounds as there are capped rows, typically two or three).
     """
-    p = np.asarray(probabilities, dtype=np.float64)
+    p = check_probabilities(probabilities)
+    expected_size = check_scalar(expected_size, "expected_size", low=0, low_inclusive=False)
     n_pos = int(np.count_nonzero(p))
     if expected_size > n_pos:
         raise ValueError(
-            f"expected sample size {expected_size} exceeds the {n_pos} rows "
+            f"expected_size={expected_size} exceeds the {n_pos} rows "
             "with non-zero probability"
         )
     pi = np.zeros_like(p)
@@ -135,9 +145,12 @@ def sample_rows(
     """
     p = check_probabilities(probabilities)
     n = p.shape[0]
+    replace = check_bool(replace, "replace")
     rng = check_random_state(random_state)
     if replace:
         s = check_positive_int(size, "size")
+        if s > _MAX_DRAWS:
+            raise ValueError(f"size must be at most {_MAX_DRAWS} draws, got {s}")
         cdf = np.cumsum(p)
         # Sorted queries walk the cdf in order (cache-friendly, and the indices
         # come out sorted); side="right" never returns a row of zero probability.
@@ -180,10 +193,20 @@ def row_norm_probabilities(A: Any) -> np.ndarray:
     >>> row_norm_probabilities(np.array([[3.0, 4.0], [0.0, 5.0]])).tolist()
     [0.5, 0.5]
     """
-    r = np.asarray(as_operand(A, "A").row_norms_sq(), dtype=np.float64)
+    op = as_operand(A, "A")
+    r = np.asarray(op.row_norms_sq(), dtype=np.float64)
     total = r.sum()
-    if total == 0:
-        raise ValueError("A is all zeros; row-norm probabilities are undefined")
+    if not (np.isfinite(total) and total >= _SAFE_TOTAL):
+        # The squares under- or overflowed (entries near 1e-160 or 1e+154 and
+        # beyond): recompute them on A scaled by a power of two, which is exact
+        # in binary and leaves the probabilities unchanged.
+        amax = op.abs_sums()[2]  # max absolute row sum >= every |a_ij|
+        if amax == 0:
+            raise ValueError("A is all zeros; row-norm probabilities are undefined")
+        exponent = int(np.frexp(amax)[1]) if np.isfinite(amax) else 1000
+        d = op.n_cols
+        r = np.asarray(op.row_norms_sq(np.eye(d) * np.ldexp(1.0, -exponent)), dtype=np.float64)
+        total = r.sum()
     return r / total
 
 
@@ -207,6 +230,7 @@ def uniform_sample(
     """
     n = check_positive_int(n, "n")
     s = check_sample_size(size, n, "size")
+    replace = check_bool(replace, "replace")
     rng = check_random_state(random_state)
     if replace:
         idx = np.sort(rng.integers(0, n, size=s))
