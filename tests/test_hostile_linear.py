@@ -707,3 +707,17 @@ def test_linear_operator_returning_complex_is_refused_by_name():
     with pytest.raises(TypeError, match=r"L\.matvec returned complex"):
         op.matvec(np.ones(4))
     np.testing.assert_array_equal(op.rmatvec(np.ones(5)), M.T @ np.ones(5))
+
+
+def test_hessian_overflow_names_the_data():
+    # |x| ~ 1e300: the loss's curvature is finite but X^T D X overflows; the error
+    # must say that X is the cause (not only that "the Hessian" is bad).
+    from randopt import SubsampledNewtonClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) * 1e300
+    y = (rng.random(200) < 0.5).astype(int)
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(
+        ValueError, match=r"X's Hessian X\^T D X overflows"
+    ):
+        SubsampledNewtonClassifier(random_state=0).fit(X, y)

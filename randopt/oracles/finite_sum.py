@@ -116,6 +116,17 @@ def _scale_rows(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return values * scale.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
+def _check_curvature_finite(values: np.ndarray) -> None:
+    # The loss's curvature is finite for finite data; what overflows is the sum
+    # X^T D X itself (entries of |X|^2 scale). Name the data, not the solver.
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "X's Hessian X^T D X overflows float64 (entries of X too large for their squares "
+            "to be summed, e.g. |x| ~ 1e155 and beyond): rescale X, e.g. by a power of two "
+            "or with sklearn.preprocessing.StandardScaler"
+        )
+
+
 class FiniteSum(Objective):
     """``f(w) = sum_i c_i l(a_i^T w; y_i) + (alpha/2) ||m * w||^2`` over the rows of ``X``.
 
@@ -499,12 +510,14 @@ class FiniteSum(Objective):
         shift = self._penalty_diagonal() if self.alpha else None
         if explicit:
             H = np.array(matrix(), dtype=np.float64)
+            _check_curvature_finite(H)
             if shift is not None:
                 H.flat[:: d + 1] += shift
             return HessianModel(d, n_rows, matrix=H)
 
         def product(v: np.ndarray) -> np.ndarray:
             out = matvec(v)
+            _check_curvature_finite(out)
             return out + shift * v if shift is not None else out
 
         return HessianModel(d, n_rows, matvec=product)
