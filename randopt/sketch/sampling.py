@@ -49,6 +49,22 @@ class Sample(NamedTuple):
 
     ``sum(weights * f[indices])`` estimates ``sum(f)`` without bias; divide the
     weights by ``n`` to estimate a mean.
+
+    Attributes
+    ----------
+    indices : ndarray of int64, shape (s,)
+        Sampled rows, sorted (repeated when drawn with replacement).
+    weights : ndarray of float64, shape (s,)
+        Importance weights ``1 / (s p_i)`` (with replacement) or ``1 / pi_i``
+        (Poisson sampling).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import uniform_sample
+    >>> s = uniform_sample(10, 5, random_state=0)
+    >>> s.size, float(s.weights.sum())
+    (5, 10.0)
     """
 
     indices: np.ndarray
@@ -72,6 +88,25 @@ def inclusion_probabilities(probabilities: np.ndarray, expected_size: float) -> 
     ``c`` is chosen so that ``sum(pi) == expected_size``: rows whose scaled
     probability would exceed one are capped and the rest rescaled, repeatedly
     (at most as many rounds as there are capped rows, typically two or three).
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n,)
+        Sampling probabilities: non-negative, summing to one.
+    expected_size : float
+        Expected sample size ``sum(pi)``, in (0, number of rows with ``p_i > 0``].
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Inclusion probabilities in [0, 1] summing to ``expected_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import inclusion_probabilities
+    >>> inclusion_probabilities(np.array([0.7, 0.1, 0.1, 0.1]), 2).round(6).tolist()
+    [1.0, 0.333333, 0.333333, 0.333333]
     """
     p = check_probabilities(probabilities)
     expected_size = check_scalar(expected_size, "expected_size", low=0, low_inclusive=False)
@@ -169,7 +204,24 @@ def sample_rows(
 
 
 def uniform_probabilities(n: int) -> np.ndarray:
-    """The uniform distribution on ``n`` rows."""
+    """The uniform distribution on ``n`` rows.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows, at least 1.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``1 / n`` everywhere.
+
+    Examples
+    --------
+    >>> from randopt.sketch import uniform_probabilities
+    >>> uniform_probabilities(4).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    """
     n = check_positive_int(n, "n")
     return np.full(n, 1.0 / n)
 
@@ -213,7 +265,28 @@ def row_norm_probabilities(A: Any) -> np.ndarray:
 def leverage_probabilities(
     A: Any, *, method: str = "exact", random_state: Any = None
 ) -> np.ndarray:
-    """``p_i = l_i / sum(l)`` from :func:`randopt.sketch.leverage_scores`."""
+    """``p_i = l_i / sum(l)`` from :func:`randopt.sketch.leverage_scores` ([2]_).
+
+    Parameters
+    ----------
+    A : array-like, sparse matrix, LinearOperator, dask.array.Array or Operand of shape (n, d)
+    method : {"exact", "approx"}, default="exact"
+        As in :func:`randopt.sketch.leverage_scores`.
+    random_state : None, int, Generator or RandomState, default=None
+        Source of the sketch of ``method="approx"``.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Non-negative, summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import leverage_probabilities
+    >>> leverage_probabilities(np.eye(3)[:, :2]).round(6).tolist()
+    [0.5, 0.5, 0.0]
+    """
     from .leverage import leverage_scores
 
     scores = leverage_scores(A, method=method, random_state=random_state)
@@ -227,6 +300,28 @@ def uniform_sample(
 
     Without replacement this is simple random sampling of exactly ``size``
     rows, weight ``n / size`` each: the usual "mini-batch average".
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    size : int or float
+        A count in [1, n] or a fraction in (0, 1] of ``n``.
+    replace : bool, default=False
+        Draw with replacement.
+    random_state : None, int, Generator or RandomState, default=None
+
+    Returns
+    -------
+    Sample
+        Sorted indices and weights ``n / size``.
+
+    Examples
+    --------
+    >>> from randopt.sketch import uniform_sample
+    >>> s = uniform_sample(100, 0.1, random_state=0)
+    >>> s.size, float(s.weights[0])
+    (10, 10.0)
     """
     n = check_positive_int(n, "n")
     s = check_sample_size(size, n, "size")
@@ -242,7 +337,29 @@ def uniform_sample(
 def row_norm_sample(
     A: Any, size: Any, *, replace: bool = True, random_state: Any = None
 ) -> Sample:
-    """Row-norm-squared sampling of ``A`` (``size``: count or fraction of rows)."""
+    """Row-norm-squared sampling of ``A`` (``size``: count or fraction of rows) ([1]_).
+
+    Parameters
+    ----------
+    A : array-like, sparse matrix, LinearOperator, dask.array.Array or Operand of shape (n, d)
+    size : int or float
+        A count in [1, n] or a fraction in (0, 1] of the rows.
+    replace : bool, default=True
+        With replacement (weights ``1 / (s p_i)``) or Poisson sampling.
+    random_state : None, int, Generator or RandomState, default=None
+
+    Returns
+    -------
+    Sample
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import row_norm_sample
+    >>> A = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]])
+    >>> sorted(set(row_norm_sample(A, 3, random_state=0).indices.tolist()))  # never row 1
+    [0, 2]
+    """
     p = row_norm_probabilities(A)
     s = check_sample_size(size, p.shape[0], "size")
     return sample_rows(p, s, replace=replace, random_state=random_state)
@@ -256,7 +373,32 @@ def leverage_sample(
     method: str = "exact",
     random_state: Any = None,
 ) -> Sample:
-    """Leverage-score sampling of the rows of ``A`` (``size``: count or fraction)."""
+    """Leverage-score sampling of the rows of ``A`` (``size``: count or fraction) ([2]_).
+
+    Parameters
+    ----------
+    A : array-like, sparse matrix, LinearOperator, dask.array.Array or Operand of shape (n, d)
+    size : int or float
+        A count in [1, n] or a fraction in (0, 1] of the rows.
+    replace : bool, default=True
+        With replacement (weights ``1 / (s p_i)``) or Poisson sampling.
+    method : {"exact", "approx"}, default="exact"
+        How the leverage scores are computed (:func:`randopt.sketch.leverage_scores`).
+    random_state : None, int, Generator or RandomState, default=None
+        Source of the approximate scores' sketch and of the draws.
+
+    Returns
+    -------
+    Sample
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.sketch import leverage_sample
+    >>> A = np.vstack([np.eye(2), np.zeros((3, 2))])
+    >>> sorted(set(leverage_sample(A, 5, random_state=0).indices.tolist()))  # zero rows never
+    [0, 1]
+    """
     rng = check_random_state(random_state)
     p = leverage_probabilities(A, method=method, random_state=rng)
     s = check_sample_size(size, p.shape[0], "size")
