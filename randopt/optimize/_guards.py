@@ -56,10 +56,16 @@ class CheckedHessian:
         try:
             model = objective.hessian_model(ev, sample=sample, explicit=explicit)
         except ValueError as exc:
+            # The shape hint is about user callables only; a finite sum's own
+            # message (e.g. X overflowing) already says what to change.
+            hint = (
+                f" (hessp(x, v) must return an array of shape ({d},), hess(x) one of "
+                f"shape ({d}, {d}))"
+                if isinstance(objective, CallableObjective)
+                else ""
+            )
             raise ValueError(
-                f"the objective's Hessian could not be formed at the current iterate: {exc} "
-                f"(for callables: hessp(x, v) must return an array of shape ({d},), hess(x) "
-                f"one of shape ({d}, {d}))"
+                f"the objective's Hessian could not be formed at the current iterate: {exc}{hint}"
             ) from exc
         return cls(model, d)
 
