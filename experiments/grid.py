@@ -1,6 +1,13 @@
 """The grid of the reproduction: methods (solver x Hessian sampling x sample size, baselines),
 their budget, and the runs (each sub-sampled method once per seed).
 
+Solvers: trust region (``"tr"``) and cubic regularisation (``"arc"``), as
+:func:`randopt.optimize.trust_region` and :func:`~randopt.optimize.arc`, and
+Gauss-Newton with a line search (``"gn"``, :func:`randopt.optimize.gauss_newton`).
+Sample sizes are fractions of the rows (the papers' 5%) or ``"auto"``, the
+adaptive schedule of TR and ARC (their default; Gauss-Newton has none, so the
+grid gives it the fractions only).
+
 A run is identified by its ``run_id`` (the method's slug, plus ``_seed<k>`` for
 the sub-sampled methods); its files are ``runs/<run_id>.csv`` / ``.json``.
 """
@@ -13,6 +20,8 @@ from typing import Any
 
 __all__ = [
     "BASELINES",
+    "AUTO",
+    "AUTO_SOLVERS",
     "FIRST_ORDER_ITER_FACTOR",
     "SAMPLINGS",
     "SOLVERS",
@@ -23,7 +32,11 @@ __all__ = [
     "run_id",
 ]
 
-SOLVERS = ("tr", "arc")
+SOLVERS = ("tr", "arc", "gn")
+#: Solvers with an adaptive sample size (``hessian_sample_size="auto"``).
+AUTO_SOLVERS = ("tr", "arc")
+#: The sample size that asks for the adaptive schedule.
+AUTO = "auto"
 SAMPLINGS = ("full", "uniform", "nonuniform")
 BASELINES = ("trust-ncg", "trust-exact", "L-BFGS-B", "GD")
 #: First-order methods get this many times the iteration budget of the Newton-type ones.
@@ -32,18 +45,19 @@ FIRST_ORDER_ITER_FACTOR = 20
 
 @dataclass(frozen=True)
 class Method:
-    """One method of the grid: TR/ARC with a Hessian sampling scheme, or a baseline.
+    """One method of the grid: TR/ARC/GN with a Hessian sampling scheme, or a baseline.
 
     Parameters
     ----------
-    kind : {"tr", "arc", "baseline"}
+    kind : {"tr", "arc", "gn", "baseline"}
         The solver family.
     name : str
-        ``"TR"``, ``"ARC"``, or the baseline's name (one of :data:`BASELINES`).
+        ``"TR"``, ``"ARC"``, ``"GN"``, or the baseline's name (one of :data:`BASELINES`).
     sampling : {"full", "uniform", "nonuniform"} or None
-        Hessian sampling scheme of TR/ARC; None for a baseline.
-    sample_size : float or None
-        Fraction of rows in a sub-sampled Hessian; None otherwise.
+        Hessian (Gauss-Newton) sampling scheme; None for a baseline.
+    sample_size : float, "auto" or None
+        Fraction of rows in a sub-sampled Hessian, or ``"auto"`` (the adaptive
+        schedule of TR and ARC); None otherwise.
 
     Examples
     --------
@@ -51,6 +65,8 @@ class Method:
     >>> m = Method("tr", "TR", "uniform", 0.05)
     >>> m.label, m.slug, m.stochastic
     ('TR uniform 5%', 'tr_uniform_0.05', True)
+    >>> Method("arc", "ARC", "uniform", "auto").label, Method("gn", "GN", "full").slug
+    ('ARC uniform auto', 'gn_full')
     >>> Method("baseline", "L-BFGS-B").slug
     'l_bfgs_b'
     """
@@ -58,7 +74,7 @@ class Method:
     kind: str
     name: str
     sampling: str | None = None
-    sample_size: float | None = None
+    sample_size: float | str | None = None
 
     @property
     def stochastic(self) -> bool:
@@ -72,6 +88,8 @@ class Method:
             return {"GD": "GD (Armijo)"}.get(self.name, f"scipy {self.name}")
         if self.sampling == "full":
             return f"{self.name} full"
+        if self.sample_size == AUTO:
+            return f"{self.name} {self.sampling} auto"
         return f"{self.name} {self.sampling} {100 * self.sample_size:g}%"
 
     @property
@@ -81,6 +99,8 @@ class Method:
             return self.name.lower().replace("-", "_")
         if self.sampling == "full":
             return f"{self.kind}_full"
+        if self.sample_size == AUTO:
+            return f"{self.kind}_{self.sampling}_auto"
         return f"{self.kind}_{self.sampling}_{self.sample_size:g}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,19 +140,22 @@ class Budget:
 def build_grid(
     solvers: Sequence[str],
     samplings: Sequence[str],
-    sizes: Sequence[float],
+    sizes: Sequence[float | str],
     baselines: Sequence[str],
 ) -> list[Method]:
     """Every solver with every sampling (sub-sampled ones at every size), then the baselines.
 
+    ``"auto"`` sizes go to the solvers that have the schedule
+    (:data:`AUTO_SOLVERS`) only.
+
     Parameters
     ----------
-    solvers : sequence of {"tr", "arc"}
-        Newton-type solvers.
+    solvers : sequence of {"tr", "arc", "gn"}
+        Second-order solvers.
     samplings : sequence of {"full", "uniform", "nonuniform"}
         Hessian sampling schemes.
-    sizes : sequence of float
-        Hessian sample fractions of the sub-sampled schemes.
+    sizes : sequence of float or "auto"
+        Hessian sample fractions of the sub-sampled schemes, or ``"auto"``.
     baselines : sequence of str
         Names from :data:`BASELINES`.
 
@@ -146,6 +169,8 @@ def build_grid(
     >>> from experiments.grid import build_grid
     >>> [m.slug for m in build_grid(["tr"], ["full", "uniform"], [0.01, 0.05], ["GD"])]
     ['tr_full', 'tr_uniform_0.01', 'tr_uniform_0.05', 'gd']
+    >>> [m.slug for m in build_grid(["tr", "gn"], ["uniform"], [0.05, "auto"], [])]
+    ['tr_uniform_0.05', 'tr_uniform_auto', 'gn_uniform_0.05']
     """
     grid = []
     for solver in solvers:
@@ -153,7 +178,8 @@ def build_grid(
             if sampling == "full":
                 grid.append(Method(solver, solver.upper(), "full"))
             else:
-                grid.extend(Method(solver, solver.upper(), sampling, s) for s in sizes)
+                grid.extend(Method(solver, solver.upper(), sampling, s) for s in sizes
+                            if s != AUTO or solver in AUTO_SOLVERS)
     grid.extend(Method("baseline", b) for b in baselines)
     return grid
 

@@ -1,7 +1,7 @@
 """Convergence figures in the style of Xu, Roosta and Mahoney's papers.
 
-One figure per data set, two columns (trust region, cubic regularisation),
-three rows:
+One figure per data set, one column per solver of the grid (trust region,
+cubic regularisation, Gauss-Newton), three rows:
 
 1. relative sub-optimality ``(f - f*) / f*`` against passes over the data
    (``props / n``), log-log;
@@ -10,10 +10,16 @@ three rows:
 
 Each column shows its solver with full, uniform and non-uniform Hessian
 sampling, and the baselines (scipy's trust-ncg, trust-exact, L-BFGS-B,
-gradient descent) in grey-ish dashed styles. A sub-optimality of zero (the run
-that defines ``f*``) is drawn at a floor of ``1e-12`` so the log axis can
-show it; the thresholds of the summary table (``1e-4``, ``1e-6``) are dotted
-horizontal lines. Runs with several seeds draw one thin line per seed.
+gradient descent) in grey-ish dashed styles. The colours and line styles are
+those of the papers' code (``blc_demo.m``): full black, uniform blue,
+non-uniform red; TR solid, ARC dash-dotted, GN dashed. The adaptive sample
+size (``"auto"``) is drawn thinner in the colour of its scheme with hollow
+circles, under the full-Hessian line (which it follows once it switches to
+the full Hessian).
+A sub-optimality of zero (the run that defines ``f*``) is drawn at a floor
+of ``1e-12`` so the log axis can show it; the thresholds of the summary
+table (``1e-4``, ``1e-6``) are dotted horizontal lines. Runs with several
+seeds draw one thin line per seed.
 
 References
 ----------
@@ -39,6 +45,9 @@ __all__ = ["SUBOPT_FLOOR", "method_style", "plot_dataset"]
 SUBOPT_FLOOR = 1e-12
 _TIME_FLOOR = 1e-4  # seconds: row 0 sits at t = 0, which a log axis cannot show
 
+_PANELS = {"tr": "Trust region (TR)", "arc": "Cubic regularisation (ARC)",
+           "gn": "Gauss-Newton with line search (GN)"}
+_SOLVER_LINESTYLES = {"tr": "-", "arc": "-.", "gn": "--"}
 _BASELINE_STYLES = {
     "trust-ncg": dict(color="tab:green", linestyle="-.", linewidth=1.4),
     "trust-exact": dict(color="tab:purple", linestyle="--", linewidth=1.4),
@@ -47,17 +56,18 @@ _BASELINE_STYLES = {
 }
 
 
-def method_style(method: dict[str, Any], sizes: Sequence[float]) -> dict[str, Any]:
+def method_style(method: dict[str, Any], sizes: Sequence[float | str]) -> dict[str, Any]:
     """Matplotlib line style of a method (see :func:`plot_dataset`).
 
     Full-Hessian runs are black, uniform sub-sampling blue and non-uniform red
-    (darker for larger samples); the baselines have fixed dashed styles.
+    (darker for larger samples, ``"auto"`` darkest and with markers); TR is
+    solid, ARC dash-dotted and GN dashed; the baselines have fixed styles.
 
     Parameters
     ----------
     method : dict
         :meth:`experiments.grid.Method.as_dict` of the method.
-    sizes : sequence of float
+    sizes : sequence of float or "auto"
         All Hessian sample sizes of the grid.
 
     Returns
@@ -73,20 +83,31 @@ def method_style(method: dict[str, Any], sizes: Sequence[float]) -> dict[str, An
     'black'
     >>> method_style(Method("baseline", "L-BFGS-B").as_dict(), [])["linestyle"]
     ':'
+    >>> style = method_style(Method("gn", "GN", "uniform", "auto").as_dict(), [0.05, "auto"])
+    >>> style["linestyle"], style["marker"]
+    ('--', 'o')
     """
     import matplotlib
 
     kind = method["kind"]
     if kind == "baseline":
         return dict(_BASELINE_STYLES.get(method["name"], dict(color="0.3", linestyle="--")))
-    sampling = method["sampling"]
+    sampling, size = method["sampling"], method["sample_size"]
+    linestyle = _SOLVER_LINESTYLES.get(kind, "-")
     if sampling == "full":
-        return dict(color="black", linestyle="-", linewidth=2.0)
-    order = sorted(set(sizes))
-    k = order.index(method["sample_size"]) if method["sample_size"] in order else 0
+        # On top: an "auto" run that switched to the full Hessian follows the same path.
+        return dict(color="black", linestyle=linestyle, linewidth=2.0, zorder=2.5)
+    # Fractions in increasing order, then "auto" (the darkest shade).
+    order = sorted({s for s in sizes if not isinstance(s, str)}) + sorted(
+        {s for s in sizes if isinstance(s, str)})
+    k = order.index(size) if size in order else 0
     shade = 0.55 + 0.4 * (k + 1) / (len(order) + 1)
     cmap = matplotlib.colormaps["Blues" if sampling == "uniform" else "Reds"]
-    return dict(color=cmap(shade), linestyle="-", linewidth=1.6)
+    style = dict(color=cmap(shade), linestyle=linestyle, linewidth=1.6)
+    if isinstance(size, str):
+        style.update(linewidth=1.2, marker="o", markersize=5, markerfacecolor="none",
+                     markevery=0.1)
+    return style
 
 
 def plot_dataset(
@@ -112,7 +133,7 @@ def plot_dataset(
         Output path without suffix; ``.png`` and ``.pdf`` are written.
     title : str
         Figure title.
-    sample_sizes : sequence of float
+    sample_sizes : sequence of float or "auto"
         All Hessian sample sizes of the grid (to shade the lines consistently).
 
     Returns
@@ -140,8 +161,12 @@ def plot_dataset(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = (("tr", "Trust region (TR)"), ("arc", "Cubic regularisation (ARC)"))
-    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5), sharey="row", squeeze=False)
+    kinds = {r["method"]["kind"] for r in runs}
+    # A column per solver that ran (TR and ARC when only baselines did).
+    panels = [(k, name) for k, name in _PANELS.items() if k in kinds] or [
+        (k, _PANELS[k]) for k in ("tr", "arc")]
+    fig, axes = plt.subplots(3, len(panels), figsize=(6 * len(panels), 12.5), sharey="row",
+                             squeeze=False)
     denom = abs(f_star) if f_star != 0 else 1.0
     for col, (kind, panel_title) in enumerate(panels):
         labelled: set[str] = set()

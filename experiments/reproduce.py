@@ -19,10 +19,13 @@ The pieces, one module each:
   how to get it and exits with status 2) and the objective;
 * :mod:`experiments.grid`: the runs. TR and ARC
   (:func:`randopt.optimize.trust_region`, :func:`~randopt.optimize.arc`, their
-  default sub-problem solvers) with the full Hessian and with uniform and
-  non-uniform sub-sampled Hessians of every ``--sample-sizes`` fraction (5% in
-  the papers), ``--seeds`` seeds for the sub-sampled runs; and the baselines a
-  user would pick: ``scipy.optimize.minimize`` with trust-ncg, trust-exact and
+  default sub-problem solvers) and Gauss-Newton with a line search
+  (:func:`randopt.optimize.gauss_newton`, as in the papers' code) with the
+  full Hessian and with uniform and non-uniform sub-sampled Hessians of every
+  ``--sample-sizes`` fraction (5% in the papers), and TR and ARC with
+  ``"auto"``, their adaptive sample size (the library's default);
+  ``--seeds`` seeds for the sub-sampled runs; and the baselines a user would
+  pick: ``scipy.optimize.minimize`` with trust-ncg, trust-exact and
   L-BFGS-B on the same exact oracles, and gradient descent with Armijo
   backtracking;
 * :mod:`experiments.runners`: one run, its cost accounting (passes = props / n,
@@ -32,7 +35,7 @@ The pieces, one module each:
 * :mod:`experiments.plots`: the convergence figure.
 
 Every run stops at ``--max-passes`` passes, ``--max-iter`` iterations
-(first-order methods: 20 times as many), ``--max-time`` seconds (for TR/ARC
+(first-order methods: 20 times as many), ``--max-time`` seconds (for TR/ARC/GN
 this includes the callbacks) or a gradient norm of ``--gtol``. ``--quick``
 runs a 3,000-row subset with a small budget (well under a minute), for CI.
 
@@ -63,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _io
-from .grid import BASELINES, SAMPLINGS, SOLVERS, Budget, build_grid, grid_runs, run_id
+from .grid import AUTO, BASELINES, SAMPLINGS, SOLVERS, Budget, build_grid, grid_runs, run_id
 from .problems import DATASETS, DataMissing, load_problem, make_objective
 from .runners import config_key, load_finished, run_and_save, warm_up
 from .summaries import markdown_summary, summarize
@@ -98,19 +101,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     >>> from experiments.reproduce import parse_args
     >>> args = parse_args(["--dataset", "synthetic", "--quick", "--sample-sizes", "0.01,0.1"])
     >>> args.solvers, args.sample_sizes, args.seeds
-    (['tr', 'arc'], [0.01, 0.1], 1)
+    (['tr', 'arc', 'gn'], [0.01, 0.1], 1)
+    >>> parse_args(["--sample-sizes", "0.05,auto"]).sample_sizes
+    [0.05, 'auto']
     """
     p = argparse.ArgumentParser(
         prog="python -m experiments.reproduce",
         description="Reproduce the ijcnn1/covtype experiments of Xu, Roosta and Mahoney "
-                    "(sub-sampled TR and ARC against scipy baselines).",
+                    "(sub-sampled TR, ARC and Gauss-Newton against scipy baselines).",
     )
     p.add_argument("--dataset", choices=DATASETS, default="ijcnn1")
-    p.add_argument("--solvers", default="tr,arc", help="comma list of tr, arc")
+    p.add_argument("--solvers", default="tr,arc,gn", help="comma list of tr, arc, gn")
     p.add_argument("--sampling", default="full,uniform,nonuniform",
                    help="comma list of full, uniform, nonuniform")
-    p.add_argument("--sample-sizes", default="0.05",
-                   help="comma list of Hessian sample fractions, e.g. 0.01,0.05,0.1")
+    p.add_argument("--sample-sizes", default=f"0.05,{AUTO}",
+                   help="comma list of Hessian sample fractions, e.g. 0.01,0.05,0.1, and "
+                        f"{AUTO!r} (TR and ARC's adaptive size)")
     p.add_argument("--baselines", default=",".join(BASELINES),
                    help=f"comma list of {', '.join(BASELINES)} (empty: none)")
     p.add_argument("--seeds", type=int, default=None,
@@ -131,11 +137,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.sampling = _parse_list(args.sampling, SAMPLINGS, "sampling")
     args.baselines = _parse_list(args.baselines, BASELINES, "baselines")
     try:
-        args.sample_sizes = [float(s) for s in _parse_list(args.sample_sizes, None, "sizes")]
+        args.sample_sizes = [s if s == AUTO else float(s)
+                             for s in _parse_list(args.sample_sizes, None, "sizes")]
     except ValueError:
-        p.error(f"--sample-sizes must be numbers, got {args.sample_sizes!r}")
-    if any(not 0 < s <= 1 for s in args.sample_sizes):
-        p.error("--sample-sizes are fractions in (0, 1]")
+        p.error(f"--sample-sizes must be numbers or {AUTO!r}, got {args.sample_sizes!r}")
+    if any(s != AUTO and not 0 < s <= 1 for s in args.sample_sizes):
+        p.error(f"--sample-sizes are fractions in (0, 1] or {AUTO!r}")
     if args.seeds is None:
         args.seeds = 1 if args.quick else 3
     if args.seeds < 1:

@@ -9,15 +9,20 @@ rest (a run killed between its two files included).
 
 Cost accounting ("passes" = props / n, as the papers count): a gradient
 ``2n`` (its value from the same pass), a trial value ``n``, a Hessian-vector
-product on ``|S|`` rows ``2|S|`` (:mod:`randopt.optimize`). scipy's ``(f, g)``
-call costs ``3n``, a ``hessp`` ``2n``, an explicit Hessian ``2nd``; gradient
-descent pays ``n`` per trial value and ``2n`` per accepted gradient. Wall time
-excludes the test-accuracy evaluation of the callbacks (measured and
-subtracted).
+(or Gauss-Newton-vector) product on ``|S|`` rows ``2|S|``
+(:mod:`randopt.optimize`). scipy's ``(f, g)`` call costs ``3n``, a ``hessp``
+``2n``, an explicit Hessian ``2nd``; gradient descent pays ``n`` per trial
+value and ``2n`` per accepted gradient. Wall time excludes the test-accuracy
+evaluation of the callbacks (measured and subtracted).
 
 Gradient descent uses Armijo backtracking: ``x - t g`` is accepted when ``f``
 drops by at least ``1e-4 t ||g||^2``; ``t`` halves on rejection and each
 iteration starts from twice the last accepted step, initially 1.
+
+Gauss-Newton runs as in the papers' code: CG to a relative residual of
+``1e-6`` or ``min(d, 20)`` iterations (MATLAB ``pcg``'s defaults), then Armijo
+backtracking from ``t = 1`` with ``c1 = 1e-4``, halving at most 20 times
+(:func:`randopt.optimize.gauss_newton`'s defaults, but for ``cg_max_iter``).
 """
 
 from __future__ import annotations
@@ -91,12 +96,12 @@ class AccuracyMeter:
 def run_newton(
     method: Method, objective: Any, problem: Problem, budget: Budget, seed: int
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run TR or ARC (:mod:`randopt.optimize`) with the method's Hessian sampling.
+    """Run TR, ARC or GN (:mod:`randopt.optimize`) with the method's Hessian sampling.
 
     Parameters
     ----------
     method : Method
-        A method of kind "tr" or "arc".
+        A method of kind "tr", "arc" or "gn".
     objective : randopt.oracles objective
         From :func:`experiments.problems.make_objective`.
     problem : Problem
@@ -127,7 +132,7 @@ def run_newton(
     >>> len(columns["loss"]), bool(columns["loss"][-1] < columns["loss"][0])
     (6, True)
     """
-    from randopt.optimize import arc, trust_region
+    from randopt.optimize import arc, gauss_newton, trust_region
 
     accuracy = AccuracyMeter(problem)
     overhead_before: list[float] = []
@@ -136,13 +141,15 @@ def run_newton(
         overhead_before.append(accuracy.seconds)
         return {"test_accuracy": accuracy(x)}
 
-    solve = trust_region if method.kind == "tr" else arc
-    n = objective.n_samples
+    solve = {"tr": trust_region, "arc": arc, "gn": gauss_newton}[method.kind]
+    n, d = objective.n_samples, objective.n_features
+    # pcg's iteration cap in the papers' code, min(d, 20); the other options are defaults.
+    extra = {"cg_max_iter": min(d, 20)} if method.kind == "gn" else {}
     res = solve(
-        objective, np.zeros(objective.n_features), hessian_sampling=method.sampling,
+        objective, np.zeros(d), hessian_sampling=method.sampling,
         hessian_sample_size=method.sample_size if method.stochastic else 0.05,
         gtol=budget.gtol, max_iter=budget.max_iter, max_props=budget.max_passes * n,
-        max_time=budget.max_time, callback=callback, random_state=seed,
+        max_time=budget.max_time, callback=callback, random_state=seed, **extra,
     )
     h = res.history
     columns = {
@@ -367,7 +374,7 @@ def run_gradient_descent(
 def run_one(
     method: Method, objective: Any, problem: Problem, budget: Budget, seed: int
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run one method (TR/ARC, a scipy baseline or gradient descent); see the runners above.
+    """Run one method (TR/ARC/GN, a scipy baseline or gradient descent); see the runners above.
 
     Parameters
     ----------
@@ -380,7 +387,7 @@ def run_one(
     budget : Budget
         Stopping rules.
     seed : int
-        ``random_state`` of TR/ARC (the baselines are deterministic).
+        ``random_state`` of TR/ARC/GN (the baselines are deterministic).
 
     Returns
     -------
@@ -401,7 +408,7 @@ def run_one(
     ...                            "props", "passes", "accepted"])
     True
     """
-    if method.kind in ("tr", "arc"):
+    if method.kind in ("tr", "arc", "gn"):
         return run_newton(method, objective, problem, budget, seed)
     if method.name == "GD":
         return run_gradient_descent(objective, problem, budget)

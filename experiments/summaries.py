@@ -235,6 +235,16 @@ def markdown_summary(summary: dict[str, Any], info: dict[str, Any]) -> str:
         "Sub-sampled methods: medians over seeds; (k/N) = only k of N seeds reached the "
         "level.\n"
     )
+    slugs = [m["slug"] for m in summary["methods"]]
+    legend = []
+    if any(s.startswith("gn_") for s in slugs):
+        legend.append("GN = Gauss-Newton: CG on the (sub-sampled) Gauss-Newton system, then "
+                      "Armijo backtracking, as in the papers' code")
+    if any(s.endswith("_auto") for s in slugs):
+        legend.append("auto = the adaptive Hessian sample size of TR and ARC (the library's "
+                      "default), beside the papers' fixed fractions")
+    if legend:
+        parts.append("; ".join(legend) + ".\n")
     for note in info["notes"]:
         parts.append(f"Note: {note}\n")
     parts.append(markdown_table(summary))

@@ -45,11 +45,15 @@ def quick_run(tmp_path_factory):
 def test_quick_run_writes_well_formed_files(quick_run):
     code, out = quick_run
     assert code == 0
-    methods = grid.build_grid(["tr", "arc"], ["full", "uniform", "nonuniform"], [0.05],
-                              list(grid.BASELINES))
-    assert len(methods) == 10
+    # TR, ARC and GN with full, 5% and (TR, ARC only) "auto" samples, and 4 baselines.
+    methods = grid.build_grid(["tr", "arc", "gn"], ["full", "uniform", "nonuniform"],
+                              [0.05, "auto"], list(grid.BASELINES))
+    assert len(methods) == 17
+    assert {m.slug for m in methods if m.kind == "gn"} == {
+        "gn_full", "gn_uniform_0.05", "gn_nonuniform_0.05"}
     csvs = sorted((out / "runs").glob("*.csv"))
-    assert len(csvs) == 10 and len(list((out / "runs").glob("*.json"))) == 10
+    assert {p.stem for p in csvs} == {grid.run_id(m, s) for m, s in grid.grid_runs(methods, 1)}
+    assert len(csvs) == 17 and len(list((out / "runs").glob("*.json"))) == 17
     summary = json.loads((out / "summary.json").read_text())  # strict JSON (no NaN)
     n = summary["shape"][0]
     assert summary["shape"] == [3000, 23] and summary["synthetic"] is True
@@ -87,7 +91,13 @@ def test_quick_run_writes_well_formed_files(quick_run):
     # Markdown: one table row per method, the f* sentence, the figure files.
     md = (out / "summary.md").read_text()
     rows = [line for line in md.splitlines() if line.startswith("| ") and "method" not in line]
-    assert len(rows) == 10 and "TR nonuniform 5%" in md and "f* =" in md
+    assert len(rows) == 17 and "f* =" in md and "GN = Gauss-Newton" in md and "auto = " in md
+    for label in ("TR nonuniform 5%", "GN full", "GN nonuniform 5%", "ARC uniform auto"):
+        assert f"| {label} |" in md
+    # Every Gauss-Newton run converges on this easy problem (to f* (1 + 1e-4)).
+    for slug in ("gn_full", "gn_uniform_0.05", "gn_nonuniform_0.05"):
+        assert math.isfinite(summary["runs"][slug + ("" if slug == "gn_full" else "_seed0")][
+            "passes_to_0.0001"])
     png = (out / "synthetic.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     assert (out / "synthetic.pdf").read_bytes()[:5] == b"%PDF-"
@@ -109,6 +119,62 @@ def test_rerun_skips_finished_runs(quick_run, tmp_path):
     after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.csv")}
     assert all(after[k] == before[k] for k in before if k != "gd.csv")
     assert (out / "runs" / "gd.json").is_file()
+
+
+def test_existing_runs_keep_their_names_and_keys():
+    """Adding GN and "auto" leaves the file names and configuration hashes of the runs of the
+    earlier grid (TR/ARC at fixed sizes, the baselines) as they were: their results stay
+    valid. The keys were computed by the code before the change."""
+    problem = problems.Problem("toy", np.ones((3, 2)), np.ones(3), np.ones((1, 2)), np.ones(1),
+                               "t", True)
+    budget = grid.Budget(60, 300.0, 10.0, 1e-10)
+    before = {
+        "tr_full": "fd00744e5da4c9b9", "tr_uniform_0.05": "8383e9e78defa8f3",
+        "tr_nonuniform_0.05": "c697359c00e002b7", "arc_full": "0b9d5e30a40c0af7",
+        "arc_uniform_0.05": "247a3f472965fd3e", "arc_nonuniform_0.05": "cc587f8d62b64f54",
+        "trust_ncg": "36c4169a5d69b4db", "trust_exact": "28f7947165b91f74",
+        "l_bfgs_b": "b5f6e6c514924889", "gd": "28adaebefd33dacc",
+    }
+    methods = grid.build_grid(["tr", "arc"], ["full", "uniform", "nonuniform"], [0.05],
+                              list(grid.BASELINES))
+    keys = {m.slug: runners.config_key(problem, budget, m, 0 if m.stochastic else None, True)
+            for m in methods}
+    assert keys == before
+
+
+def test_sample_size_option_parses_auto():
+    args = reproduce.parse_args([])
+    assert args.solvers == ["tr", "arc", "gn"] and args.sample_sizes == [0.05, "auto"]
+    assert reproduce.parse_args(["--sample-sizes", "auto,0.1"]).sample_sizes == ["auto", 0.1]
+    for bad in ("0.05,fast", "0", "1.5"):
+        with pytest.raises(SystemExit):
+            reproduce.parse_args(["--sample-sizes", bad])
+    with pytest.raises(SystemExit):
+        reproduce.parse_args(["--solvers", "tr,newton"])
+    # "auto" goes to TR and ARC only (GN has no schedule).
+    built = grid.build_grid(["gn", "arc"], ["nonuniform"], ["auto"], [])
+    assert [m.label for m in built] == ["ARC nonuniform auto"]
+
+
+def test_gauss_newton_run_follows_the_solver():
+    """The runner's GN run is gauss_newton with the papers' settings, its history unchanged."""
+    from randopt.optimize import gauss_newton
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((500, 4))
+    y = np.where(X[:, 0] + rng.logistic(size=500) > 0, 1.0, -1.0)
+    problem = problems.Problem("t", X, y, X, y, "test", True)
+    budget = grid.Budget(max_iter=8, max_passes=1e9, max_time=60.0, gtol=0.0)
+    objective = problems.make_objective(X, y)
+    method = grid.Method("gn", "GN", "nonuniform", 0.1)
+    data, outcome = runners.run_one(method, objective, problem, budget, 3)
+    res = gauss_newton(objective, np.zeros(4), hessian_sampling="nonuniform",
+                       hessian_sample_size=0.1, gtol=0.0, max_iter=8, cg_max_iter=4,
+                       random_state=3)
+    np.testing.assert_array_equal(data["loss"], res.history["loss"])
+    np.testing.assert_array_equal(data["props"], res.history["props"])
+    np.testing.assert_array_equal(data["accepted"], res.history["accepted"].astype(int))
+    assert outcome["status"] == res.status == 1 and len(data["loss"]) == 9
 
 
 def test_ijcnn1_without_data_falls_back_and_says_so(tmp_path, monkeypatch, capsys):

@@ -1,11 +1,14 @@
 """scikit-learn estimators over randopt's public oracles and solvers.
 
-:class:`SubsampledNewtonClassifier` fits a linear binary classifier with the
+:class:`SubsampledNewtonClassifier` fits a linear classifier with the
 sigmoid least-squares loss of Xu, Roosta and Mahoney [1]_ or the logistic
-loss: it builds a :class:`randopt.oracles.FiniteSum` (with the sample
-weights and a penalty mask that spares the intercept) and minimises it by
-:func:`randopt.optimize.trust_region` or :func:`randopt.optimize.arc` with a
-sub-sampled Hessian. :class:`SketchedLinearRegression` is ridge regression
+loss, two classes with the binary losses and ``K > 2`` classes jointly
+(softmax cross-entropy, or one-hot sigmoid least squares; ``coef_`` of
+shape ``(K, d)``): it builds a :class:`randopt.oracles.FiniteSum` (with the
+sample weights and a penalty mask that spares the intercepts) and minimises
+it by :func:`randopt.optimize.trust_region` or :func:`randopt.optimize.arc`
+with a sub-sampled Hessian (``hessian_sample_size="auto"``: the solvers'
+adaptive schedule). :class:`SketchedLinearRegression` is ridge regression
 solved by randomized sketching (:func:`randopt.lstsq`).
 
 Both follow scikit-learn's conventions: parameters are stored unchanged by

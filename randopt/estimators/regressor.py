@@ -65,8 +65,11 @@ default="auto"
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
-        Iterations of the iterative phase (0 for sketch-and-solve or a
-        direct solve).
+        Iterations of the iterative phase; a one-shot solve (sketch-and-solve,
+        or the direct factorisation used when the sketch would have ``n``
+        rows or more) counts as one iteration, as scikit-learn's convention
+        for ``n_iter_`` asks (at least 1 after a fit). ``result_.iterations``
+        keeps the iterative phase's own count (0 for a one-shot solve).
     result_ : randopt.sketch.LstsqResult
         The full solver result (sketch used, rank, timings, ...).
     n_features_in_ : int
@@ -176,7 +179,8 @@ default="auto"
         # lstsq returns (d, k) for k targets; scikit-learn's layout is (k, d).
         self.coef_ = np.ascontiguousarray(coef.T) if coef.ndim == 2 else coef
         self.intercept_ = intercept if np.ndim(intercept) else float(intercept)
-        self.n_iter_ = int(res.iterations)
+        # One-shot solves (no iterative phase) are one iteration: n_iter_ >= 1.
+        self.n_iter_ = max(int(res.iterations), 1)
         self.result_ = res
         if not res.converged:
             warnings.warn(

@@ -1,11 +1,14 @@
 """Hessian spectra from Hessian-vector products (PyHessian-style).
 
 Every function takes the Hessian as
-* a callable ``hvp(v) -> H v`` (with ``dim``), e.g. an optimisation oracle
-  adapted by the caller: ``lambda v: oracle.hessp(w, v)`` (the oracles of
-  :mod:`randopt.oracles` have ``hessp(w, v, sample=None)``; pass a
-  ``sample`` there for a sub-sampled Hessian),
-* a :class:`scipy.sparse.linalg.LinearOperator`, or
+* a :class:`scipy.sparse.linalg.LinearOperator`; every objective of
+  :mod:`randopt.oracles` gives its own as ``objective.hessian_operator(w)``
+  (the exact Hessian at ``w``) or ``objective.hessian_operator(w, sample)``
+  (the minibatch Hessian of those rows), a network's
+  (:class:`randopt.oracles.JaxObjective`) included: that is the way to
+  analyse a trained model, as PyHessian does [1]_;
+* a callable ``hvp(v) -> H v`` (with ``dim``), e.g.
+  ``lambda v: objective.hessp(w, v)``; or
 * a dense or sparse symmetric matrix.
 
 Methods (Yao, Gholami, Keutzer and Mahoney [1]_):
@@ -121,6 +124,11 @@ class _CountingHessian:
                 raise ValueError("dim is required when hvp is a callable")
             self.dim = check_scalar(dim, "dim", kind=int, low=1)
             self._apply = hvp
+        elif hasattr(hvp, "hessian_operator"):
+            raise TypeError(
+                "pass the objective's Hessian at a point, hvp=objective.hessian_operator(w) "
+                "(or hessian_operator(w, sample) for a minibatch Hessian), not the objective"
+            )
         elif hasattr(hvp, "hessp"):
             raise TypeError(
                 "pass a callable, e.g. hvp=lambda v: oracle.hessp(w, v), not the oracle itself"

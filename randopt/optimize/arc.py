@@ -11,6 +11,9 @@ solved by the Lanczos method on a tridiagonal cubic model solved to high
 accuracy (Cartis, Gould and Toint [2]_), exactly, or by the Cauchy point.
 With a sufficiently accurate sampled Hessian ARC keeps the optimal
 ``O(max(eps_g^-3/2, eps_H^-3))`` iteration complexity of exact ARC ([1]_).
+The sample size defaults to ``"auto"``
+(:class:`randopt.optimize.AdaptiveSampleSize`); the papers' fixed 5% is
+``hessian_sample_size=0.05``.
 The loop is :func:`randopt.optimize.newton_loop` with a
 :class:`randopt.optimize.CubicRegularizationPolicy`.
 
@@ -44,7 +47,7 @@ def arc(
     x0: Any,
     *,
     hessian_sampling: str = "auto",
-    hessian_sample_size: int | float = 0.05,
+    hessian_sample_size: int | float | str = "auto",
     gradient_sample_size: int | float | None = None,
     subproblem: Any = "lanczos",
     sigma0: float = 1e-4,
@@ -76,9 +79,12 @@ def arc(
         Starting point.
     hessian_sampling : {"auto", "uniform", "nonuniform", "full"}, default="auto"
         As in :func:`randopt.optimize.trust_region` (``"auto"``: uniform
-        for finite sums, full otherwise).
-    hessian_sample_size : int or float, default=0.05
-        Rows per Hessian sample (count or fraction).
+        for finite sums, full otherwise; with ``hessian_sample_size="auto"``
+        the schedule may switch to the exact Hessian).
+    hessian_sample_size : "auto", int or float, default="auto"
+        Rows per Hessian sample (count or fraction; the papers use 0.05), or
+        ``"auto"``: the :class:`randopt.optimize.AdaptiveSampleSize`
+        schedule, as in :func:`randopt.optimize.trust_region`.
     gradient_sample_size : int or float, optional
         Rows of a uniform gradient sample (default: full gradient).
     subproblem : str, Subproblem class or instance, default="lanczos"
@@ -132,6 +138,9 @@ def arc(
     .. [2] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for
            non-convex optimization under inexact Hessian information",
            Math. Program. 184 (2020), 35-70.
+    .. [3] R. Bollapragada, R. H. Byrd and J. Nocedal, "Exact and inexact
+           subsampled Newton methods for optimization", IMA J. Numer. Anal.
+           39 (2019), 545-578 (the ``"auto"`` sample size).
 
     Examples
     --------

@@ -9,7 +9,15 @@ a *policy* (:mod:`randopt.optimize.policies`), as SciPy's
 ``_trustregion.py`` keeps one loop for its sub-problem classes. The Hessian
 sample is drawn once per iterate and reused after rejected steps, as in the
 reference code of Xu, Roosta and Mahoney [1]_; so is the sub-problem
-solver's work (factorisations, Krylov bases).
+solver's work (factorisations, Krylov bases). Its size is fixed
+(``hessian_sample_size`` a count or a fraction, the papers' setting) or
+chosen at every iterate by an :class:`~randopt.optimize.AdaptiveSampleSize`
+(``"auto"``, the default), which the loop tells every trial's outcome;
+with ``"auto"`` a model that predicted an accepted step well is also kept at
+the next iterate, while it costs several passes to form (lazy Hessians,
+rule 7 of :mod:`randopt.optimize.sample_size`): the gradient stays exact, a
+rejection refreshes the model, and the history's ``hessian_reused`` column
+marks the trials made on a reused model.
 
 Cost accounting (``props``, the paper's "propagations"): the gradient at an
 accepted point ``2 n`` (its value comes from the same pass), the value at a
@@ -19,7 +27,8 @@ in one fused pass (so a rejected trial wastes one gradient's worth of wall
 time, not of props: ``njev`` counts every one of those gradients); an
 explicitly formed sampled Hessian is still counted as the ``2 |S|`` per
 CG/Lanczos step that the reference code counts, and as ``d`` products when a
-solver needs the whole matrix (exact, eigen-steps).
+solver needs the whole matrix (exact, eigen-steps). A reused model costs no
+formation (none is counted anyway); its products count ``2 |S|`` each.
 
 Status codes (``result.status``): see :data:`STATUS_MESSAGES`.
 
@@ -35,7 +44,6 @@ References
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,34 +51,17 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._validation import (
-    check_choice,
     check_random_state,
     check_scalar,
     check_vector,
 )
-from ..oracles import HessianSampler
 from ._guards import CheckedHessian, as_objective, check_step
-from .history import History
+from ._machinery import EXPLICIT_MAX_DIM, STATUS_MESSAGES, Run, _SamplingPlan, check_stopping
 from .subproblems import as_subproblem
 
 __all__ = ["newton_loop", "STATUS_MESSAGES", "EXPLICIT_MAX_DIM"]
 
-#: Largest ``d`` for which ``hessian_mode="auto"`` forms the sampled Hessian.
-EXPLICIT_MAX_DIM = 1000
-
-#: ``result.status`` -> ``result.message``.
-STATUS_MESSAGES = {
-    0: "Optimization terminated successfully: gradient norm <= gtol.",
-    1: "Maximum number of iterations (max_iter) reached.",
-    2: "Maximum cost (max_props propagations) reached.",
-    3: "Maximum time (max_time seconds) reached.",
-    4: "Step length fell below machine precision relative to x: no further progress possible.",
-    5: "The model predicts no decrease (gradient and negative curvature below precision).",
-    99: "The callback requested termination (raised StopIteration or returned True).",
-}
-
 _EPS = np.finfo(np.float64).eps
-_SCHEMES = ("full", "uniform", "nonuniform")
 _POLICY_PROTOCOL = ("parameter_name", "value", "check_subproblem", "start", "step",
                     "eigen_step", "update", "exhausted")
 
@@ -82,7 +73,7 @@ def newton_loop(
     *,
     subproblem: Any = "cg",
     hessian_sampling: str = "auto",
-    hessian_sample_size: int | float = 0.05,
+    hessian_sample_size: int | float | str = "auto",
     gradient_sample_size: int | float | None = None,
     hessian_mode: str = "auto",
     gtol: float = 1e-6,
@@ -114,8 +105,10 @@ def newton_loop(
         Sub-problem solver (:func:`randopt.optimize.subproblems.as_subproblem`).
     hessian_sampling : {"auto", "full", "uniform", "nonuniform"}, default="auto"
         ``"auto"``: ``"uniform"`` for objectives with rows to sample, else ``"full"``.
-    hessian_sample_size : int or float, default=0.05
-        Rows per Hessian sample (count or fraction).
+    hessian_sample_size : "auto", int or float, default="auto"
+        Rows per Hessian sample (count or fraction), or ``"auto"``: an
+        :class:`~randopt.optimize.AdaptiveSampleSize` schedule (which may
+        switch to the exact Hessian).
     gradient_sample_size : int or float, optional
         Rows of a uniform gradient sample per evaluation (default: full gradient).
     hessian_mode : {"auto", "explicit", "hessp"}, default="auto"
@@ -177,56 +170,40 @@ def newton_loop(
         )
     solver = as_subproblem(subproblem)
     policy.check_subproblem(solver)
-    gtol = check_scalar(gtol, "gtol", low=0)
+    gtol, max_iter, max_props, max_time = check_stopping(gtol, max_iter, max_props, max_time,
+                                                         callback)
     curvature_tol = check_scalar(curvature_tol, "curvature_tol", low=0, allow_none=True)
-    max_iter = check_scalar(max_iter, "max_iter", kind=int, low=0)
-    max_props = check_scalar(max_props, "max_props", low=0, low_inclusive=False, allow_inf=True)
-    max_time = check_scalar(max_time, "max_time", low=0, low_inclusive=False, allow_inf=True)
     subproblem_tol = check_scalar(subproblem_tol, "subproblem_tol", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
     subproblem_max_iter = check_scalar(subproblem_max_iter, "subproblem_max_iter", kind=int,
                                        low=1)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable(x, info) or None, got {callback!r}")
     plan = _SamplingPlan(objective, solver, hessian_sampling, hessian_sample_size,
-                         gradient_sample_size, hessian_mode)
+                         gradient_sample_size, hessian_mode, subproblem_max_iter)
 
     n = objective.n_samples
-    clock = time.perf_counter
-    t_start = clock()
-    ev = plan.evaluate(x, rng)
-    f, g = float(ev.fun), ev.grad
-    if not (math.isfinite(f) and np.isfinite(g).all()):
-        raise ValueError("the objective or its gradient is not finite at x0; pick another x0")
-    gnorm = float(np.linalg.norm(g))
-    props = float(plan.grad_cost if plan.grad_sampler is None else n + plan.grad_cost)
+    run = Run(plan, policy.parameter_name, callback, gtol=gtol, max_iter=max_iter,
+              max_props=max_props, max_time=max_time)
+    ev, f, g, gnorm = run.start(x, rng)
     policy.start()
-    recorder = _Recorder(policy.parameter_name, callback, t_start)
 
-    def record(it: int, accepted: bool, step_norm: float, inner: int, rows: int) -> bool:
-        return recorder.record(x, it=it, loss=f, grad_norm=gnorm, parameter=policy.value,
-                               accepted=accepted, step_norm=step_norm, inner=inner, rows=rows,
-                               props=props)
+    def record(accepted: bool, step_norm: float, inner: int, rows: int,
+               reused: bool = False) -> bool:
+        return run.recorder.record(x, it=run.nit, loss=f, grad_norm=gnorm,
+                                   parameter=policy.value, accepted=accepted,
+                                   step_norm=step_norm, inner=inner, rows=rows,
+                                   reused=reused, props=run.props)
 
-    status = 99 if record(0, False, 0.0, 0, 0) else None
-    nit = 0
-    n_products = 0
-    H = None  # the model of the current iterate; None after an accepted step
+    status = 99 if record(False, 0.0, 0, 0) else None
+    H = None  # the model of the current iterate; None when a fresh one is due
+    reused = False  # whether H was formed at an earlier iterate
     eigen = None
     while status is None:
-        if gnorm <= gtol and curvature_tol is None:
-            status = 0
-        elif nit >= max_iter:
-            status = 1
-        elif props >= max_props:
-            status = 2
-        elif clock() - t_start >= max_time:
-            status = 3
+        status = run.stop_status(gnorm <= gtol and curvature_tol is None)
         if status is not None:
             break
         spent = 0
         if H is None:
-            H = CheckedHessian.at(objective, ev, plan.sampler.draw(ev, rng), plan.explicit, d)
+            H = CheckedHessian.at(objective, ev, plan.hessian_sample(ev, rng), plan.explicit, d)
             solver.set_model(g, H, tol=subproblem_tol, max_iter=subproblem_max_iter,
                              random_state=rng)
             eigen = None
@@ -234,11 +211,11 @@ def newton_loop(
                 # Second-order phase: stop at an (approximate) second-order
                 # point, or move along the leftmost eigenvector.
                 before = H.n_products
-                lam, u = _leftmost_eigenpair(H, rng)
+                lam, u = _leftmost_eigenpair(H, rng, plan.matrix_free)
                 spent += max(H.n_products - before, 0) or d
                 if lam >= -curvature_tol:
-                    props += 2 * H.n_rows * spent
-                    n_products += spent
+                    run.props += 2 * H.n_rows * spent
+                    run.n_products += spent
                     status = 0
                     break
                 eigen = (lam, u if float(u @ g) <= 0 else -u)
@@ -250,8 +227,8 @@ def newton_loop(
             s, decrease, inner = step.s, step.decrease, step.n_iter
             spent += step.n_products
         rows = H.n_rows
-        props += 2 * rows * spent
-        n_products += spent
+        run.props += 2 * rows * spent
+        run.n_products += spent
         step_norm = float(np.linalg.norm(s))
         tiny = step_norm <= _EPS * max(1.0, float(np.linalg.norm(x)))
         if not (decrease > 0) or tiny:
@@ -260,37 +237,37 @@ def newton_loop(
 
         x_trial = x + s
         ev_trial = plan.evaluate(x_trial, rng)
-        props += n
+        run.props += n
         f_trial = float(ev_trial.fun)
-        accepted = policy.update(_ratio(f, f_trial, ev_trial.grad, decrease))
+        rho = _ratio(f, f_trial, ev_trial.grad, decrease)
+        accepted = policy.update(rho)
         if accepted:
             x, ev = x_trial, ev_trial
             f, g = f_trial, ev.grad
             gnorm = float(np.linalg.norm(g))
-            props += plan.grad_cost
-            H = None
-        nit += 1
-        if record(nit, accepted, step_norm, inner, rows):
+            run.props += plan.grad_cost
+        plan.observe(rho, accepted, gnorm, spent, step_norm)
+        was_reused = reused
+        if accepted:
+            # a lazy Hessian: keep the model (and the solver's matrix) at the
+            # new iterate when the schedule says so; the gradient is fresh
+            reused = gnorm > gtol and plan.reuse()
+            if reused:
+                solver.set_model(g, H, tol=subproblem_tol, max_iter=subproblem_max_iter,
+                                 random_state=rng)
+            else:
+                H = None
+        elif was_reused or plan.grew():
+            # a stale model failed, or a rejection grew the sample: a fresh
+            # model at the same iterate
+            H, reused = None, False
+        run.nit += 1
+        if record(accepted, step_norm, inner, rows, was_reused):
             status = 99
         elif policy.exhausted(float(np.linalg.norm(x))):
             status = 4
 
-    return OptimizeResult(
-        x=x,
-        fun=f,
-        jac=g,
-        nit=nit,
-        success=status == 0,
-        status=status,
-        message=STATUS_MESSAGES[status],
-        history=recorder.history.as_dict(),
-        props=props,
-        time=clock() - t_start,
-        nfev=plan.n_evaluations,
-        njev=plan.n_evaluations,
-        nhev=n_products,
-        hessian_sampling=repr(plan.sampler),
-    )
+    return run.result(x, f, g, status)
 
 
 def _ratio(f: float, f_trial: float, grad_trial: np.ndarray, decrease: float) -> float:
@@ -306,90 +283,14 @@ def _ratio(f: float, f_trial: float, grad_trial: np.ndarray, decrease: float) ->
     return actual / decrease
 
 
-class _SamplingPlan:
-    """The Hessian and gradient samplers, and the form of the Hessian, for one run."""
+def _leftmost_eigenpair(H: CheckedHessian, rng: np.random.Generator,
+                        matrix_free: bool = False) -> tuple[float, np.ndarray]:
+    """Leftmost eigenpair of a Hessian model (dense eigh, or ARPACK on products).
 
-    def __init__(self, objective, solver, hessian_sampling, hessian_sample_size,
-                 gradient_sample_size, hessian_mode) -> None:
-        hessian_mode = check_choice(hessian_mode, "hessian_mode", ("auto", "explicit", "hessp"))
-        hessian_sampling = check_choice(hessian_sampling, "hessian_sampling",
-                                        ("auto", *_SCHEMES))
-        can_sample = bool(getattr(objective, "supports_sampling", False))
-        if hessian_sampling == "auto":
-            hessian_sampling = "uniform" if can_sample else "full"
-        self.objective = objective
-        self.sampler = HessianSampler(objective, hessian_sampling, hessian_sample_size)
-        self.grad_sampler = None
-        if gradient_sample_size is not None:
-            if not can_sample:
-                raise TypeError(
-                    f"{type(objective).__name__} has no rows to sample; gradient_sample_size "
-                    "needs a finite-sum objective (leave it None)"
-                )
-            self.grad_sampler = HessianSampler(
-                objective, "uniform", gradient_sample_size, name="gradient_sample_size"
-            )
-        n = objective.n_samples
-        self.grad_cost = 2 * (self.grad_sampler.size if self.grad_sampler is not None else n)
-        # A small explicit matrix pays when the sub-problem takes many products
-        # (CG, Lanczos: microseconds per product instead of a pass over the
-        # sample); the Cauchy point takes one product only.
-        self.explicit = bool(solver.needs_matrix) or hessian_mode == "explicit" or (
-            hessian_mode == "auto" and can_sample and objective.n_features <= EXPLICIT_MAX_DIM
-            and bool(getattr(solver, "prefers_matrix", False))
-        )
-        self.n_evaluations = 0
-
-    def evaluate(self, w: np.ndarray, rng: np.random.Generator) -> Any:
-        """Value and (possibly sub-sampled) gradient at ``w``; counts the evaluation."""
-        self.n_evaluations += 1
-        gs = self.grad_sampler.draw(None, rng) if self.grad_sampler is not None else None
-        return self.objective.evaluate(w, gradient_sample=gs)
-
-
-class _Recorder:
-    """The history table and the callback that may extend or stop it."""
-
-    def __init__(self, parameter_name: str, callback: Callable | None, t_start: float) -> None:
-        self.parameter_name = parameter_name
-        self.callback = callback
-        self.t_start = t_start
-        self.history = History(
-            ("iteration", "loss", "grad_norm", parameter_name, "accepted", "step_norm",
-             "inner_iterations", "hessian_rows", "time", "props")
-        )
-
-    def record(self, x: np.ndarray, *, it, loss, grad_norm, parameter, accepted, step_norm,
-               inner, rows, props) -> bool:
-        """Append a history row; True when the callback asks to stop."""
-        row = {
-            "iteration": it, "loss": loss, "grad_norm": grad_norm,
-            self.parameter_name: parameter, "accepted": accepted, "step_norm": step_norm,
-            "inner_iterations": inner, "hessian_rows": rows,
-            "time": time.perf_counter() - self.t_start, "props": props,
-        }
-        stop = False
-        if self.callback is not None:
-            try:
-                extra = self.callback(x.copy(), dict(row))
-            except StopIteration:
-                extra, stop = None, True
-            if isinstance(extra, (bool, np.bool_)):
-                stop = bool(extra)
-            elif isinstance(extra, dict):
-                row.update({k: v for k, v in extra.items() if k not in row})
-            elif extra is not None:
-                raise TypeError(
-                    "callback must return None, a bool (True stops the solver) or a dict of "
-                    f"extra history columns; got {type(extra).__name__}"
-                )
-        self.history.append(**row)
-        return stop
-
-
-def _leftmost_eigenpair(H: CheckedHessian, rng: np.random.Generator) -> tuple[float, np.ndarray]:
-    """Leftmost eigenpair of a Hessian model (dense eigh, or ARPACK on products)."""
-    if H.matrix is not None or H.dim <= 200:
+    A small model is formed and factorised, unless the objective is matrix
+    free (forming it would cost ``d`` products: ARPACK takes fewer).
+    """
+    if H.matrix is not None or H.dim <= 2 or (H.dim <= 200 and not matrix_free):
         lam, V = np.linalg.eigh(H.toarray())
         return float(lam[0]), V[:, 0]
     from scipy.sparse.linalg import LinearOperator, eigsh

@@ -12,12 +12,19 @@ uniform, non-uniform) used by :mod:`randopt.optimize`.
 from .base import Evaluation, HessianModel, Objective, as_sample
 from .callable_objective import CallableObjective
 from .finite_sum import FiniteSum
-from .hessian_sampling import SCHEMES, HessianSampler
+from .hessian_sampling import SCHEMES, HessianSampler, rounded_sample_size
+from .jax_objective import JaxObjective  # imports JAX only when instantiated
 from .losses import HalfSquaredLoss, LogisticLoss, Loss, SigmoidLeastSquaresLoss, binary_labels
+from .minibatch import MinibatchObjective
+from .multiclass import OneHotSigmoidLeastSquaresLoss, SoftmaxLoss
 from .objectives import LeastSquaresObjective, LogisticObjective, SigmoidLeastSquaresObjective
 
 __all__ = [
+    "OneHotSigmoidLeastSquaresLoss",
+    "SoftmaxLoss",
     "CallableObjective",
+    "JaxObjective",
+    "MinibatchObjective",
     "Evaluation",
     "FiniteSum",
     "HalfSquaredLoss",
@@ -33,4 +40,5 @@ __all__ = [
     "SigmoidLeastSquaresObjective",
     "as_sample",
     "binary_labels",
+    "rounded_sample_size",
 ]

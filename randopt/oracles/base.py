@@ -189,6 +189,13 @@ class Objective:
     n_features: int
     n_samples: int
     supports_sampling: bool = False
+    #: Whether :meth:`gauss_newton_model` is available (a positive semi-definite
+    #: Gauss-Newton matrix in place of the Hessian).
+    supports_gauss_newton: bool = False
+    #: True when the Hessian exists only as products (a user model): forming it
+    #: costs ``n_features`` products, so the solvers never form it unless a
+    #: sub-problem solver needs the matrix.
+    matrix_free: bool = False
 
     # -- public oracles ---------------------------------------------------- #
     def value(self, w: Any) -> float:
@@ -343,6 +350,137 @@ class Objective:
         HessianModel
         """
         raise NotImplementedError
+
+    def hessian_matrix_cost(self) -> float:
+        """The cost of forming the Hessian as a matrix, in Hessian-vector products.
+
+        On the same rows (a sample or all of them): the solvers form the
+        matrix when a sub-problem is expected to take more products than
+        this (:func:`randopt.optimize.newton_loop`). The default is the binary
+        formula: a row adds ``d^2 / 2`` multiply-adds to the lower triangle
+        and ``2 d`` to a product, so ``d / 4``; a loss with a
+        ``hessian_matrix_cost(n_cols)`` method (the multiclass losses, whose
+        ``dK x dK`` matrix costs ``O(K d)`` products) overrides it through
+        the objective's ``loss`` and ``operand``; a matrix-free objective
+        forms it from ``d`` products.
+
+        Returns
+        -------
+        float
+            At least 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LogisticObjective
+        >>> LogisticObjective(np.ones((3, 40)), np.array([0, 1, 1])).hessian_matrix_cost()
+        10.0
+        """
+        d = float(self.n_features)
+        if self.matrix_free:
+            return d
+        hook = getattr(getattr(self, "loss", None), "hessian_matrix_cost", None)
+        operand = getattr(self, "operand", None)
+        if hook is not None and operand is not None:
+            return max(float(hook(int(operand.n_cols))), 1.0)
+        return max(d / 4.0, 1.0)
+
+    def gauss_newton_model(
+        self,
+        w_or_eval: Any,
+        *,
+        sample: Any = None,
+        explicit: bool = True,
+    ) -> HessianModel:
+        """The (sub-sampled) Gauss-Newton matrix at a point, as a matrix or as products.
+
+        Objectives with ``supports_gauss_newton`` override this; the matrix
+        is positive semi-definite (plus the penalty), which makes the
+        Gauss-Newton direction a descent direction. For a loss
+        ``phi(r(w))`` of residuals ``r`` it is ``J_r^T phi'' J_r``: the Hessian
+        without the term ``sum_k phi'_k nabla^2 r_k`` of the residuals'
+        curvature. Convex GLM losses (logistic, squared) have linear
+        residuals, so there it *is* the Hessian; for non-linear least squares
+        (the sigmoid loss) it drops ``2 (s - y) sigmoid''``, which is what
+        makes that Hessian indefinite. :func:`randopt.optimize.gauss_newton`
+        uses it with the sample convention of :meth:`hessian_model`.
+
+        Parameters
+        ----------
+        w_or_eval : array-like of shape (n_features,) or Evaluation
+        sample : Sample, (indices, weights) or indices, optional
+            ``None``: over every row.
+        explicit : bool, default=True
+            Form the matrix (else products only).
+
+        Returns
+        -------
+        HessianModel
+        """
+        raise TypeError(
+            f"{type(self).__name__} has no Gauss-Newton matrix (supports_gauss_newton is "
+            "False); use the Hessian (trust_region, arc)"
+        )
+
+    def round_sample_size(self, size: int) -> int:
+        """The row count to draw when ``size`` rows are asked for.
+
+        The default draws exactly ``size``; an objective that compiles its
+        passes per batch shape (a JAX model) rounds up to one of a few sizes,
+        so that a new sample size does not trigger a new compilation.
+
+        Parameters
+        ----------
+        size : int
+            Requested rows, ``1 <= size <= n_samples``.
+
+        Returns
+        -------
+        int
+            Rows to draw, in ``[size, n_samples]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LeastSquaresObjective
+        >>> LeastSquaresObjective(np.eye(3), np.ones(3)).round_sample_size(2)
+        2
+        """
+        return int(size)
+
+    def hessian_operator(self, w: Any, sample: Any = None) -> Any:
+        """The (sub-sampled) Hessian at ``w`` as a SciPy ``LinearOperator``.
+
+        The form the spectral tools take (:mod:`randopt.norms`:
+        ``hessian_eigenvalues``, ``hessian_trace``, ``spectral_density``),
+        so they analyse any objective, a user's network included.
+
+        Parameters
+        ----------
+        w : array-like of shape (n_features,)
+        sample : Sample, (indices, weights) or indices, optional
+            ``None``: the exact Hessian.
+
+        Returns
+        -------
+        scipy.sparse.linalg.LinearOperator
+            Symmetric, of shape ``(n_features, n_features)``, float64;
+            each product is one :meth:`hessp` on the same model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LeastSquaresObjective
+        >>> f = LeastSquaresObjective(np.diag([1.0, 2.0]), np.zeros(2))
+        >>> (f.hessian_operator(np.zeros(2)) @ np.ones(2)).tolist()
+        [0.5, 2.0]
+        """
+        from scipy.sparse.linalg import LinearOperator
+
+        model = self.hessian_model(w, sample=sample, explicit=False)
+        d = self.n_features
+        return LinearOperator((d, d), matvec=model.matvec, rmatvec=model.matvec,
+                              dtype=np.float64)
 
     def hessian_probabilities(self, ev: Evaluation) -> np.ndarray:
         """Row probabilities for non-uniform Hessian sampling at ``ev``.

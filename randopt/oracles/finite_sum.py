@@ -36,6 +36,9 @@ References
        (2020), 35-70.
 .. [2] P. Xu, J. Yang, F. Roosta, C. Re and M. W. Mahoney, "Sub-sampled Newton
        methods with non-uniform sampling", NeurIPS (2016).
+.. [3] P. Xu, F. Roosta and M. W. Mahoney, "Second-order optimization for
+       non-convex machine learning: an empirical study", SDM (2020); code
+       github.com/git-xp/Non-Convex-Newton (the Gauss-Newton methods).
 """
 
 from __future__ import annotations
@@ -44,87 +47,22 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_scalar, check_vector
+from .._validation import check_bool, check_scalar, check_vector
 from ..operands import Operand, as_operand
 from ..sketch import Sample
+from ._row_passes import (
+    CurvaturePass,
+    RowPass,
+    check_curvature_finite,
+    check_sample_weight,
+    row_curvature,
+    row_probabilities,
+    scale_rows,
+)
 from .base import Evaluation, HessianModel, Objective
 from .losses import Loss
 
 __all__ = ["FiniteSum"]
-
-
-class _RowPass:
-    """``[sum_i r_i l_i, sum_i r_i l'_i a_i]`` of a block (picklable, for map_row_blocks).
-
-    With ``curvature`` (local data only) the block's ``l''_i`` land in it at
-    rows ``[lo, lo + block.n_rows)``. ``encode`` asks the loss to encode the
-    raw targets block by block (data that is not in memory keeps them raw).
-    """
-
-    def __init__(self, loss, coef, need_grad, encode, curvature=None):
-        self.loss, self.coef, self.need_grad = loss, coef, need_grad
-        self.encode, self.curvature = encode, curvature
-
-    def __call__(self, lo, block, targets, *weights):
-        if self.encode:
-            targets = self.loss.encode_targets(np.asarray(targets))
-        row_weight = np.asarray(weights[0], dtype=np.float64) if weights else None
-        curv = None
-        if self.curvature is not None:
-            curv = self.curvature[lo : lo + block.n_rows]
-        total, g = self.loss.block_pass(
-            block, targets, self.coef, row_weight, self.need_grad, curv
-        )
-        out = np.zeros(1 + self.coef.shape[0])
-        out[0] = total
-        if g is not None:
-            out[1:] = g
-        return out
-
-
-class _HessianPass:
-    """``sum_i r_i l''_i a_i a_i^T`` of a block (``v`` given: its product with ``v``)."""
-
-    def __init__(self, loss, coef, encode, v=None):
-        self.loss, self.coef, self.encode, self.v = loss, coef, encode, v
-
-    def __call__(self, lo, block, targets, *weights):
-        if self.encode:
-            targets = self.loss.encode_targets(np.asarray(targets))
-        curv = np.empty(self.loss.curvature_shape(block.n_rows))
-        self.loss.block_pass(block, targets, self.coef, None, False, curv)
-        if weights:
-            curv = _scale_rows(curv, np.asarray(weights[0], dtype=np.float64))
-        if self.v is None:
-            return self.loss.hessian_matrix(block, None, curv)
-        return self.loss.hessian_matvec(block, None, curv, self.v)
-
-
-def _weight_summary(lo, block, weights):
-    """``[sum, min, max, number of non-finite]`` of a block of sample weights."""
-    s = np.asarray(weights, dtype=np.float64)
-    finite = np.isfinite(s)
-    bad = float(s.size - np.count_nonzero(finite))
-    s = s[finite]
-    if s.size == 0:
-        return np.array([0.0, np.inf, -np.inf, bad])
-    return np.array([s.sum(), s.min(), s.max(), bad])
-
-
-def _scale_rows(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """``values * scale`` with ``scale`` (one per row) along the first axis."""
-    return values * scale.reshape((-1,) + (1,) * (values.ndim - 1))
-
-
-def _check_curvature_finite(values: np.ndarray) -> None:
-    # The loss's curvature is finite for finite data; what overflows is the sum
-    # X^T D X itself (entries of |X|^2 scale). Name the data, not the solver.
-    if not np.isfinite(values).all():
-        raise ValueError(
-            "X's Hessian X^T D X overflows float64 (entries of X too large for their squares "
-            "to be summed, e.g. |x| ~ 1e155 and beyond): rescale X, e.g. by a power of two "
-            "or with sklearn.preprocessing.StandardScaler"
-        )
 
 
 class FiniteSum(Objective):
@@ -208,7 +146,7 @@ class FiniteSum(Objective):
         y = op.align(y, "y")
         self._targets = y if self._encode_blocks else loss.encode_targets(y, "y")
         self.alpha = check_scalar(alpha, "alpha", low=0.0)
-        self._weights, self._weight_sum = self._check_sample_weight(sample_weight)
+        self._weights, self._weight_sum = check_sample_weight(op, sample_weight)
         self._mask = self._check_penalty_mask(penalty_mask)
         self._row_norms_sq: Any = None
 
@@ -222,29 +160,6 @@ class FiniteSum(Objective):
         elif op.format == "dense" and not op.local_data().flags.c_contiguous:
             op = as_operand(np.ascontiguousarray(op.local_data()), "X")
         return op
-
-    def _check_sample_weight(self, sample_weight: Any) -> tuple[Any, float]:
-        """Row-aligned weights (None when all equal) and their sum."""
-        if sample_weight is None:
-            return None, float(self.n_samples)
-        op = self.operand
-        sw = op.align(sample_weight, "sample_weight")
-        if sw.ndim != 1:
-            raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}")
-        if op.is_local:
-            # A private float64 copy: later edits of the caller's array change nothing here.
-            sw = np.array(check_vector(sw, "sample_weight"), dtype=np.float64, copy=True)
-        total, low, high, bad = op.map_row_blocks(_weight_summary, sw, out_shape=(4,))
-        if bad:
-            raise ValueError("sample_weight contains NaN or infinity")
-        if low < 0:
-            raise ValueError(f"sample_weight must be non-negative, got a minimum of {low:g}")
-        if not total > 0:
-            raise ValueError("sample_weight must have a positive sum; all weights are zero")
-        if low == high:
-            # Equal weights: the normalised objective is the unweighted one.
-            return None, float(self.n_samples)
-        return sw, float(total)
 
     def _check_penalty_mask(self, penalty_mask: Any) -> np.ndarray | None:
         if penalty_mask is None:
@@ -346,6 +261,26 @@ class FiniteSum(Objective):
             weights = weights * self._gather(self._weights, idx)
         return rows, np.ascontiguousarray(targets), weights
 
+    def _sampled_gradient(self, w: np.ndarray, sample: Sample) -> np.ndarray:
+        """``sum_k omega_k c_{i_k} l'_{i_k} a_{i_k}`` over the sampled rows (no penalty)."""
+        rows, targets, weights = self._sample_rows(sample)
+        _, g = self.loss.block_pass(rows, targets, w, weights, True, None)
+        return g / self._weight_sum
+
+    def gradient(self, w: Any, sample: Any = None) -> np.ndarray:
+        """:meth:`Objective.gradient`; a sampled one reads the sampled rows only.
+
+        A stochastic-gradient step then costs ``2 |S|`` propagations, not the
+        pass over every row for the exact value that :meth:`evaluate` makes.
+        """
+        sample = self._check_sample(sample)
+        if sample is None:
+            return self.evaluate(w).grad
+        w = self._check_w(w)
+        g = self._sampled_gradient(w, sample)
+        pen_grad = self._penalty(w)[1]
+        return g + pen_grad if pen_grad is not None else g
+
     def evaluate(
         self, w: Any, *, need_grad: bool = True, gradient_sample: Any = None
     ) -> Evaluation:
@@ -383,19 +318,14 @@ class FiniteSum(Objective):
         op = self.operand
         full_grad = need_grad and sample is None
         curvature = np.empty(self.loss.curvature_shape(self.n_samples)) if op.is_local else None
-        row_pass = _RowPass(self.loss, w, full_grad, self._encode_blocks, curvature)
+        row_pass = RowPass(self.loss, w, full_grad, self._encode_blocks, curvature)
         out = op.map_row_blocks(row_pass, *self._row_args(), out_shape=(1 + self.n_features,))
         scale = self._weight_sum
         pen, pen_grad = self._penalty(w)
         fun = float(out[0]) / scale + pen
         g = None
         if need_grad:
-            if sample is None:
-                g = out[1:] / scale
-            else:
-                rows, targets, weights = self._sample_rows(sample)
-                _, g = self.loss.block_pass(rows, targets, w, weights, True, None)
-                g = g / scale
+            g = out[1:] / scale if sample is None else self._sampled_gradient(w, sample)
             if pen_grad is not None:
                 g += pen_grad
         return Evaluation(w, fun, g, curvature)
@@ -450,74 +380,118 @@ class FiniteSum(Objective):
         >>> f.hessian_model(np.zeros(3), sample=[2]).toarray().diagonal().tolist()
         [0.0, 0.0, 9.0]
         """
-        ev = self._evaluation_at(w_or_eval)
-        sample = self._check_sample(sample)
-        if not isinstance(explicit, (bool, np.bool_)):
-            raise TypeError(f"explicit must be True or False, got {explicit!r}")
-        loss, op = self.loss, self.operand
-        scale = self._weight_sum
-        if sample is None:
-            n_rows = self.n_samples
-            if ev.curvature is not None:
-                h = ev.curvature / scale
-                if self._weights is not None:
-                    h = _scale_rows(h, self._weights)
-                rows, idx = op, None
-            else:
-                return self._full_hessian_by_blocks(ev.x, explicit)
-        else:
-            n_rows = sample.size
-            if ev.curvature is not None:
-                rows, idx = op, sample.indices
-                curv = ev.curvature[idx]
-                weights = sample.weights
-                if self._weights is not None:
-                    weights = weights * self._weights[idx]
-            else:
-                rows, targets, weights = self._sample_rows(sample)
-                idx = None
-                curv = np.empty(loss.curvature_shape(n_rows))
-                loss.block_pass(rows, targets, ev.x, None, False, curv)
-            h = _scale_rows(curv, weights / scale)
-        return self._model(
-            n_rows,
-            explicit,
-            lambda: loss.hessian_matrix(rows, idx, h),
-            lambda v: loss.hessian_matvec(rows, idx, h, v),
-        )
+        return self._curvature_model(w_or_eval, sample, explicit, gauss_newton=False)
 
-    def _full_hessian_by_blocks(self, w: np.ndarray, explicit: bool) -> HessianModel:
-        """The exact Hessian of data not in memory: one pass per matrix or product."""
+    @property
+    def supports_gauss_newton(self) -> bool:  # type: ignore[override]
+        """Whether the loss implements :meth:`Loss.gauss_newton_pointwise` (or ``_block``)."""
+        cls = type(self.loss)
+        return (cls.gauss_newton_pointwise is not Loss.gauss_newton_pointwise
+                or cls.gauss_newton_block is not Loss.gauss_newton_block)
+
+    def gauss_newton_model(
+        self,
+        w_or_eval: Any,
+        *,
+        sample: Any = None,
+        explicit: bool = True,
+    ) -> HessianModel:
+        """The (sub-sampled) Gauss-Newton matrix at a point, as a matrix or as products.
+
+        :meth:`hessian_model` with the loss's Gauss-Newton curvature ``G_i``
+        (:meth:`Loss.gauss_newton_block`) in place of ``l''_i``: ``sum_k
+        omega_k c_{i_k} G_{i_k} a_{i_k} a_{i_k}^T + alpha diag(m)``, positive
+        semi-definite, at the same cost plus one product ``X_S w`` for the
+        predictors of the rows used (an :class:`Evaluation` holds ``l''``,
+        not ``G``). For convex losses (logistic, squared) it is the Hessian.
+
+        Parameters
+        ----------
+        w_or_eval : array-like of shape (n_features,) or Evaluation
+        sample : Sample, (indices, weights) or indices, optional
+            ``None``: every row.
+        explicit : bool, default=True
+
+        Returns
+        -------
+        HessianModel
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import SigmoidLeastSquaresObjective
+        >>> f = SigmoidLeastSquaresObjective(np.eye(2), [1, 0])
+        >>> f.gauss_newton_model(np.zeros(2)).toarray()  # 2 sigmoid'(0)^2 / n
+        array([[0.0625, 0.    ],
+               [0.    , 0.0625]])
+        """
+        if not self.supports_gauss_newton:
+            name = type(self.loss).__name__
+            raise TypeError(
+                f"{type(self).__name__} of {name} has no Gauss-Newton matrix "
+                f"(supports_gauss_newton is False): implement {name}.gauss_newton_pointwise"
+            )
+        return self._curvature_model(w_or_eval, sample, explicit, gauss_newton=True)
+
+    def _curvature_model(self, w_or_eval, sample, explicit, gauss_newton) -> HessianModel:
+        """``sum_k h_k a_{i_k} a_{i_k}^T + alpha diag(m)``, ``h`` from ``l''`` or Gauss-Newton."""
+        if gauss_newton:  # G is recomputed on the rows used: an Evaluation holds l''
+            w, curvature = self._check_point(w_or_eval)[0], None
+        else:
+            ev = self._evaluation_at(w_or_eval)
+            w, curvature = ev.x, ev.curvature
+        sample = self._check_sample(sample)
+        explicit = check_bool(explicit, "explicit")
+        loss, op = self.loss, self.operand
+        if sample is None and not op.is_local:
+            return self._full_model_by_blocks(w, explicit, gauss_newton)
+        if sample is None:
+            rows, idx, weights, n_rows = op, None, self._weights, self.n_samples
+            curv = loss.gauss_newton_block(op, self._targets, w) if gauss_newton else curvature
+        elif curvature is not None:
+            rows, idx, n_rows = op, sample.indices, sample.size
+            curv = curvature[idx]
+            weights = sample.weights
+            if self._weights is not None:
+                weights = weights * self._weights[idx]
+            if not explicit:
+                # Products read the sampled rows once each: gather them once, not per product.
+                rows, idx = op.take_rows(idx), None
+        else:
+            rows, targets, weights = self._sample_rows(sample)
+            idx, n_rows = None, sample.size
+            curv = row_curvature(loss, rows, targets, w, gauss_newton)
+        h = curv / self._weight_sum
+        if weights is not None:
+            h = scale_rows(h, weights)
+        return self._model(n_rows, explicit, lambda: loss.hessian_matrix(rows, idx, h),
+                           lambda v: loss.hessian_matvec(rows, idx, h, v))
+
+    def _full_model_by_blocks(self, w: np.ndarray, explicit: bool, gauss_newton: bool):
+        """The exact Hessian (or Gauss-Newton matrix) of data not in memory, by blocks."""
         op, d, scale = self.operand, self.n_features, self._weight_sum
         args = self._row_args()
 
-        def matrix() -> np.ndarray:
-            H = op.map_row_blocks(
-                _HessianPass(self.loss, w, self._encode_blocks), *args, out_shape=(d, d)
-            )
-            return H / scale
+        def run(v, shape):
+            block_pass = CurvaturePass(self.loss, w, self._encode_blocks, gauss_newton, v)
+            return op.map_row_blocks(block_pass, *args, out_shape=shape) / scale
 
-        def matvec(v: np.ndarray) -> np.ndarray:
-            out = op.map_row_blocks(
-                _HessianPass(self.loss, w, self._encode_blocks, v), *args, out_shape=(d,)
-            )
-            return out / scale
-
-        return self._model(self.n_samples, explicit, matrix, matvec)
+        return self._model(self.n_samples, explicit, lambda: run(None, (d, d)),
+                           lambda v: run(v, (d,)))
 
     def _model(self, n_rows: int, explicit: bool, matrix, matvec) -> HessianModel:
         d = self.n_features
         shift = self._penalty_diagonal() if self.alpha else None
         if explicit:
             H = np.array(matrix(), dtype=np.float64)
-            _check_curvature_finite(H)
+            check_curvature_finite(H)
             if shift is not None:
                 H.flat[:: d + 1] += shift
             return HessianModel(d, n_rows, matrix=H)
 
         def product(v: np.ndarray) -> np.ndarray:
             out = matvec(v)
-            _check_curvature_finite(out)
+            check_curvature_finite(out)
             return out + shift * v if shift is not None else out
 
         return HessianModel(d, n_rows, matvec=product)
@@ -546,7 +520,7 @@ class FiniteSum(Objective):
                 "client; use hessian_model"
             )
         curv = self.evaluate(w, need_grad=False).curvature / self._weight_sum
-        return curv if self._weights is None else _scale_rows(curv, self._weights)
+        return curv if self._weights is None else scale_rows(curv, self._weights)
 
     def hessian_probabilities(self, ev: Evaluation) -> np.ndarray:
         """Non-uniform Hessian sampling probabilities ``p_i ~ c_i |l''_i| ||a_i||^2``.
@@ -573,6 +547,41 @@ class FiniteSum(Objective):
         >>> f.hessian_probabilities(f.evaluate(np.zeros(3))).tolist()
         [0.16666666666666666, 0.16666666666666666, 0.6666666666666666]
         """
+        return self._row_probabilities(ev, gauss_newton=False)
+
+    def gauss_newton_probabilities(self, ev: Evaluation) -> np.ndarray:
+        """Non-uniform Gauss-Newton sampling probabilities ``p_i ~ c_i G_i ||a_i||^2``.
+
+        :meth:`hessian_probabilities` with the Gauss-Newton curvature ``G_i``
+        (:meth:`Loss.gauss_newton_block`) in place of ``|l''_i|``: the
+        row-norm-squared probabilities of the Gauss-Newton matrix's square
+        root ``diag(c G)^{1/2} X``, as the reference code of the module's
+        [3] samples its non-uniform Gauss-Newton method. Costs one product ``X w``.
+
+        Parameters
+        ----------
+        ev : Evaluation
+            An evaluation of this objective (its point is used).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Non-negative, summing to one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LogisticObjective
+        >>> f = LogisticObjective(np.diag([1.0, 1.0, 2.0]), [0, 1, 1])
+        >>> f.gauss_newton_probabilities(f.evaluate(np.zeros(3))).tolist()
+        [0.16666666666666666, 0.16666666666666666, 0.6666666666666666]
+        """
+        if not self.supports_gauss_newton:
+            self.gauss_newton_model(ev)  # raises the TypeError naming the loss
+        return self._row_probabilities(ev, gauss_newton=True)
+
+    def _row_probabilities(self, ev: Evaluation, gauss_newton: bool) -> np.ndarray:
+        """``p_i ~ c_i |h_i| ||a_i||^2`` (fallback ``c_i ||a_i||^2``), ``h`` as in the model."""
         if not isinstance(ev, Evaluation):
             raise TypeError(f"ev must be an Evaluation, got {type(ev).__name__}")
         ev = self._evaluation_at(ev)
@@ -581,12 +590,9 @@ class FiniteSum(Objective):
                 "hessian_sampling='nonuniform' needs the curvature of all n rows in this "
                 "process; with data that is not in memory (Dask) use hessian_sampling='uniform'"
             )
+        curvature = ev.curvature if not gauss_newton else self.loss.gauss_newton_block(
+            self.operand, self._targets, ev.x)
         base = np.asarray(self.row_norms_sq, dtype=np.float64)
         if self._weights is not None:
             base = base * self._weights
-        p = self.loss.curvature_magnitude(ev.curvature) * base
-        total = p.sum()
-        if not total > 0 or not np.isfinite(total):
-            p = base.copy()
-            total = p.sum()
-        return p / total
+        return row_probabilities(self.loss.curvature_magnitude(curvature), base)

@@ -15,6 +15,10 @@
 Every draw goes through :func:`randopt.sketch.uniform_sample` or
 :func:`randopt.sketch.sample_rows`, so the weights follow the package's
 convention: ``sum(weights * f[indices])`` estimates ``sum(f)`` without bias.
+Every size passes through the objective's
+:meth:`~randopt.oracles.Objective.round_sample_size` first
+(:func:`rounded_sample_size`): an objective that compiles its passes per
+batch shape rounds up to a few sizes.
 
 References
 ----------
@@ -34,9 +38,51 @@ from .._validation import check_choice, check_sample_size
 from ..sketch import Sample, sample_rows, uniform_sample
 from .base import Evaluation, Objective
 
-__all__ = ["HessianSampler", "SCHEMES"]
+__all__ = ["HessianSampler", "SCHEMES", "rounded_sample_size"]
 
 SCHEMES = ("full", "uniform", "nonuniform")
+
+
+def rounded_sample_size(objective: Objective, size: int) -> int:
+    """``objective.round_sample_size(size)``, checked to lie in ``[size, n_samples]``.
+
+    Parameters
+    ----------
+    objective : Objective
+    size : int
+        Requested rows, ``1 <= size <= n_samples``.
+
+    Returns
+    -------
+    int
+        The rows to draw.
+
+    Raises
+    ------
+    ValueError
+        If the objective's hook returns anything but an integer in
+        ``[size, n_samples]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles import LeastSquaresObjective, rounded_sample_size
+    >>> rounded_sample_size(LeastSquaresObjective(np.eye(4), np.ones(4)), 3)
+    3
+    """
+    hook = getattr(objective, "round_sample_size", None)
+    if hook is None:
+        return int(size)
+    out = hook(int(size))
+    n = objective.n_samples
+    if isinstance(out, (bool, np.bool_)) or not isinstance(out, (int, np.integer)) or not (
+        size <= out <= n
+    ):
+        raise ValueError(
+            f"{type(objective).__name__}.round_sample_size({size}) returned {out!r}; it must "
+            f"return an integer in [{size}, {n}]"
+        )
+    return int(out)
 
 
 class HessianSampler:
@@ -48,9 +94,15 @@ class HessianSampler:
     scheme : {"full", "uniform", "nonuniform"}
     size : int or float
         Count of rows (``1 <= size <= n``) or fraction in ``(0, 1]``;
-        ignored for ``"full"``.
+        ignored for ``"full"``. Rounded by :func:`rounded_sample_size`.
     name : str
         Argument name used in error messages.
+
+    Attributes
+    ----------
+    size : int
+        Rows per draw (``n`` for ``"full"``); :meth:`draw` may be given
+        another size per call (an adaptive schedule).
 
     Examples
     --------
@@ -80,11 +132,13 @@ class HessianSampler:
                     f"{type(objective).__name__} has no rows to sample; use "
                     "hessian_sampling='full' (or wrap data in a FiniteSum objective)"
                 )
-            self.size = check_sample_size(size, n, name)
+            self.size = rounded_sample_size(objective, check_sample_size(size, n, name))
         self.n = n
         self.objective = objective
 
-    def draw(self, ev: Evaluation | None, rng: np.random.Generator) -> Sample | None:
+    def draw(
+        self, ev: Evaluation | None, rng: np.random.Generator, size: int | None = None
+    ) -> Sample | None:
         """One sample at the point of ``ev`` (``None`` means every row).
 
         Parameters
@@ -92,17 +146,33 @@ class HessianSampler:
         ev : Evaluation or None
             The evaluation at the current point (only ``"nonuniform"`` reads it).
         rng : numpy.random.Generator
+        size : int, optional
+            Rows for this draw, ``1 <= size <= n`` (rounded by
+            :func:`rounded_sample_size`); default :attr:`size`.
 
         Returns
         -------
         Sample or None
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianSampler, LeastSquaresObjective
+        >>> f = LeastSquaresObjective(np.ones((100, 2)), np.zeros(100))
+        >>> sampler = HessianSampler(f, "uniform", 5)
+        >>> sampler.draw(None, np.random.default_rng(0), size=20).weights[:2].tolist()
+        [5.0, 5.0]
         """
         if self.scheme == "full":
             return None
+        if size is None:
+            size = self.size
+        else:
+            size = rounded_sample_size(self.objective, check_sample_size(size, self.n, "size"))
         if self.scheme == "uniform":
-            return uniform_sample(self.n, self.size, replace=False, random_state=rng)
+            return uniform_sample(self.n, size, replace=False, random_state=rng)
         p = self.objective.hessian_probabilities(ev)
-        return sample_rows(p, self.size, replace=True, random_state=rng)
+        return sample_rows(p, size, replace=True, random_state=rng)
 
     def __repr__(self) -> str:
         return f"HessianSampler({self.scheme!r}, size={self.size} of {self.n})"

@@ -9,7 +9,9 @@ softmax, say) is a new :class:`Loss` subclass: it sets the length of the
 coefficient vector (:meth:`Loss.n_coefficients`), encodes its targets, runs
 its block pass, and says how its per-row curvature forms Hessians
 (:meth:`Loss.hessian_matrix`, :meth:`Loss.hessian_matvec`); the default
-methods cover every loss with one scalar output per row.
+methods cover every loss with one scalar output per row. Its Gauss-Newton
+curvature (:meth:`Loss.gauss_newton_pointwise`, for
+:func:`randopt.optimize.gauss_newton`) is ``l''`` for convex losses.
 
 The three built-in losses run their block pass as one fused Numba kernel
 over a dense or CSR block (private to this package); the base class's block
@@ -45,37 +47,39 @@ __all__ = [
 ]
 
 
-
-def _checked_pointwise(loss_obj: Any, t: np.ndarray, targets: Any) -> tuple:
-    """``loss_obj.pointwise(t, targets)`` with its three outputs checked.
+def _checked_rows(part: Any, shape: tuple, who: str, label: str) -> np.ndarray:
+    """``part`` as float64 of ``shape``, or an error naming ``who``.
 
     A user's loss is code the package has never seen: a wrong shape or a
-    non-numeric output fails here with the loss named, not as a broadcasting
-    error deep in a kernel.
+    non-numeric output fails here with the loss named, not deep in a kernel.
     """
+    try:
+        arr = np.asarray(part, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who} returned a non-numeric {label}") from None
+    if arr.shape != shape:
+        raise ValueError(
+            f"{who} returned {label} of shape {arr.shape}, expected {shape} (one value per row)"
+        )
+    return arr
+
+
+def _checked_pointwise(loss_obj: Any, t: np.ndarray, targets: Any) -> tuple:
+    """``loss_obj.pointwise(t, targets)`` with its three outputs checked."""
     out = loss_obj.pointwise(t, targets)
-    name = type(loss_obj).__name__
+    who = f"{type(loss_obj).__name__}.pointwise"
     if not isinstance(out, tuple) or len(out) != 3:
-        raise TypeError(f"{name}.pointwise must return (loss, first, second), got {out!r:.80}")
-    checked = []
-    for label, part in zip(("loss", "first", "second"), out, strict=True):
-        try:
-            arr = np.asarray(part, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name}.pointwise returned a non-numeric {label}") from None
-        if arr.shape != t.shape:
-            raise ValueError(
-                f"{name}.pointwise returned {label} of shape {arr.shape}, expected {t.shape} "
-                "(one value per row)"
-            )
-        checked.append(arr)
-    return tuple(checked)
+        raise TypeError(f"{who} must return (loss, first, second), got {out!r:.80}")
+    return tuple(_checked_rows(part, t.shape, who, label)
+                 for label, part in zip(("loss", "first", "second"), out, strict=True))
+
 
 class Loss:
     """Base class of a per-row loss ``l(t; y)`` of a linear predictor ``t = a^T w``.
 
-    Subclasses implement :meth:`pointwise`; those with a faster pass over a
-    block of rows override :meth:`block_pass`. Losses with several outputs
+    Subclasses implement :meth:`pointwise` (and :meth:`gauss_newton_pointwise`
+    for the Gauss-Newton solver); those with a faster pass over a block of
+    rows override :meth:`block_pass`. Losses with several outputs
     per row (softmax) also override :meth:`n_coefficients`,
     :meth:`hessian_matrix`, :meth:`hessian_matvec` and
     :meth:`curvature_magnitude`, and store per-row curvature with the row on
@@ -301,6 +305,82 @@ class Loss:
             idx, np.ascontiguousarray(weighted_curvature, dtype=np.float64), v
         )
 
+    def gauss_newton_block(
+        self, block: Operand, targets: np.ndarray, coef: np.ndarray
+    ) -> np.ndarray:
+        """Per-row Gauss-Newton curvature of a block of rows, in the form the Hessians read.
+
+        :meth:`hessian_matrix` and :meth:`hessian_matvec` form the (positive
+        semi-definite) Gauss-Newton matrix from it in place of ``l''``. The
+        default calls :meth:`gauss_newton_pointwise` on ``t = block @ coef``;
+        a loss with several outputs per row overrides this method instead.
+
+        Parameters
+        ----------
+        block : Operand
+            A local operand holding the rows (``n_rows x d``).
+        targets : ndarray of shape (n_rows,)
+            Encoded targets of those rows.
+        coef : ndarray of shape (n_coefficients,)
+
+        Returns
+        -------
+        ndarray of shape ``curvature_shape(n_rows)``
+            Unweighted, like the curvature of :meth:`block_pass`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.operands import as_operand
+        >>> from randopt.oracles import SigmoidLeastSquaresLoss
+        >>> SigmoidLeastSquaresLoss().gauss_newton_block(
+        ...     as_operand(np.eye(2)), np.array([1.0, 0.0]), np.zeros(2)).tolist()
+        [0.125, 0.125]
+        """
+        t = np.asarray(block.matvec(coef), dtype=np.float64)
+        who = f"{type(self).__name__}.gauss_newton_pointwise"
+        out = _checked_rows(self.gauss_newton_pointwise(t, targets), t.shape, who, "curvature")
+        if not np.all(out >= 0):  # NaN fails too
+            raise ValueError(
+                f"{who} returned negative or NaN values; the Gauss-Newton curvature "
+                "phi''(r) r'(t)^2 of a row is >= 0"
+            )
+        return out
+
+    def gauss_newton_pointwise(self, t: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The Gauss-Newton curvature of every row: ``l''`` without the residual term.
+
+        For a loss ``l(t; y) = phi(r(t; y))`` of a residual ``r`` with a convex
+        outer ``phi`` it is ``phi''(r) r'(t)^2 >= 0``: the Hessian
+        ``l'' = phi'' r'^2 + phi' r''`` without the term that carries the
+        residual's curvature. Convex losses of a linear predictor (logistic,
+        squared) are their own residual: there it *is* ``l''``. The base class
+        raises NotImplementedError.
+
+        Parameters
+        ----------
+        t : ndarray of shape (n_rows,)
+            Linear predictors ``a_i^T w``.
+        y : ndarray of shape (n_rows,)
+            Encoded targets.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+            Non-negative.
+
+        References
+        ----------
+        .. [1] N. N. Schraudolph, "Fast curvature matrix-vector products for
+           second-order gradient descent", Neural Comput. 14 (2002), 1723-1738.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no Gauss-Newton curvature: implement "
+            "gauss_newton_pointwise(t, y), returning phi''(r) * (dr/dt)^2 >= 0 per row for a "
+            "loss phi(r(t, y)) of a residual r (or gauss_newton_block for several outputs "
+            "per row), to use it with gauss_newton"
+        )
+
     def curvature_magnitude(self, curvature: np.ndarray) -> np.ndarray:
         """A size of each row's curvature, for non-uniform Hessian sampling.
 
@@ -377,7 +457,9 @@ class SigmoidLeastSquaresLoss(_BinaryFusedLoss):
     With ``s = sigmoid(t)`` the derivatives are ``l' = 2 (s - y) s (1 - s)``
     and ``l'' = 2 [(s - y) s (1 - s) (1 - 2 s) + s^2 (1 - s)^2]``, which
     takes both signs: the Hessian of the sum is indefinite in general. It is
-    the loss of the non-convex experiments of [1]_ (ijcnn1, covtype).
+    the loss of the non-convex experiments of [1]_ (ijcnn1, covtype). Its
+    Gauss-Newton curvature ``2 sigmoid'(t)^2 = 2 s^2 (1 - s)^2 >= 0`` drops
+    the first term of ``l''`` (the residual ``s - y`` times ``sigmoid''``).
     Targets are ``{0, 1}`` or ``{-1, +1}`` (mapped to ``{0, 1}``).
 
     References
@@ -405,12 +487,18 @@ class SigmoidLeastSquaresLoss(_BinaryFusedLoss):
         sq = s * q
         return r * r, 2.0 * r * sq, 2.0 * (r * sq * (q - s) + sq * sq)
 
+    def gauss_newton_pointwise(self, t, y):
+        """``2 sigmoid'(t)^2``: ``J^T J`` of the residual ``r = s - y``, times 2 (loss ``r^2``)."""
+        s, q = _sigmoid_pair(np.asarray(t, dtype=np.float64))
+        sq = s * q
+        return 2.0 * sq * sq
+
 
 class LogisticLoss(_BinaryFusedLoss):
     """The logistic loss ``l(t; y) = log(1 + exp(t)) - y t`` with binary ``y``.
 
     ``l' = sigmoid(t) - y`` and ``l'' = sigmoid(t) (1 - sigmoid(t)) > 0``:
-    the sum is convex. The log-partition is computed as
+    the sum is convex, and its Gauss-Newton matrix is its Hessian. The log-partition is computed as
     ``max(t, 0) + log1p(exp(-|t|))``, which never overflows. Targets are
     ``{0, 1}`` or ``{-1, +1}`` (mapped to ``{0, 1}``).
 
@@ -437,12 +525,17 @@ class LogisticLoss(_BinaryFusedLoss):
         s, q = _sigmoid_pair(t)
         return np.logaddexp(0.0, t) - y * t, s - y, s * q
 
+    def gauss_newton_pointwise(self, t, y):
+        """``l'' = sigmoid(t) (1 - sigmoid(t))``: convex, so Gauss-Newton is the Hessian."""
+        s, q = _sigmoid_pair(np.asarray(t, dtype=np.float64))
+        return s * q
+
 
 class HalfSquaredLoss(_FusedLoss):
     """The squared error ``l(t; y) = (t - y)^2 / 2`` with real targets.
 
     ``l' = t - y`` and ``l'' = 1``: a finite sum of it is ridge least squares,
-    whose Hessian does not depend on ``w``.
+    whose Hessian does not depend on ``w`` and equals its Gauss-Newton matrix.
 
     Examples
     --------
@@ -460,6 +553,10 @@ class HalfSquaredLoss(_FusedLoss):
         """Loss, ``l'`` and ``l''`` of every row."""
         r = np.asarray(t, dtype=np.float64) - y
         return 0.5 * r * r, r, np.ones_like(r)
+
+    def gauss_newton_pointwise(self, t, y):
+        """``l'' = 1`` (a linear residual: Gauss-Newton is the Hessian)."""
+        return np.ones(np.shape(t))
 
 
 def binary_labels(y: Any, n_samples: int, name: str = "y") -> np.ndarray:

@@ -112,7 +112,10 @@ def test_defaults_work_for_every_accepted_objective(fn):
     X = rng.standard_normal((500, d))
     y = X @ np.ones(d)
     res = fn(LeastSquaresObjective(X, y), np.zeros(d), random_state=0)
-    assert res.success and "'uniform'" in res.hessian_sampling
+    # "auto" samples uniformly, but 500 rows are below the floor: the exact Hessian
+    assert res.success and res.hessian_sampling.startswith("HessianSampler('uniform'")
+    assert "AdaptiveSampleSize" in res.hessian_sampling and "exact" in res.hessian_sampling
+    assert (res.history["hessian_rows"][1:] == 500).all()
     np.testing.assert_allclose(res.x, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-5)
 
 
@@ -181,9 +184,9 @@ def test_history_columns_and_callback(nls_small):
     lengths = {len(v) for v in h.values()}
     assert lengths == {res.nit + 1}
     df = pd.DataFrame(h)
-    assert list(df.columns[:10]) == ["iteration", "loss", "grad_norm", "radius", "accepted",
-                                     "step_norm", "inner_iterations", "hessian_rows", "time",
-                                     "props"]
+    assert list(df.columns[:11]) == ["iteration", "loss", "grad_norm", "radius", "accepted",
+                                     "step_norm", "inner_iterations", "hessian_rows",
+                                     "hessian_reused", "time", "props"]
     assert h["loss"][0] == pytest.approx(obj.value(np.zeros(10)))
     assert h["props"][0] == 2 * obj.n_samples
     assert np.all(np.diff(h["time"]) >= 0)
@@ -225,13 +228,12 @@ def test_props_count_matches_the_paper_convention(nls_small):
 
 
 def test_reproducible_with_seed_and_draws_from_the_given_generator(nls_small):
-    a = trust_region(nls_small, np.zeros(10), hessian_sampling="nonuniform", random_state=11,
-                     max_iter=15)
-    b = trust_region(nls_small, np.zeros(10), hessian_sampling="nonuniform", random_state=11,
-                     max_iter=15)
+    # a fixed 5% sample draws at every iterate ("auto" goes exact on 2,000 rows)
+    kw = dict(hessian_sampling="nonuniform", hessian_sample_size=0.05, max_iter=15)
+    a = trust_region(nls_small, np.zeros(10), random_state=11, **kw)
+    b = trust_region(nls_small, np.zeros(10), random_state=11, **kw)
     np.testing.assert_array_equal(a.x, b.x)
-    c = trust_region(nls_small, np.zeros(10), hessian_sampling="nonuniform", random_state=12,
-                     max_iter=15)
+    c = trust_region(nls_small, np.zeros(10), random_state=12, **kw)
     assert not np.array_equal(a.x, c.x)
 
 

@@ -1,0 +1,572 @@
+"""The Hessian sample size of the sub-sampled Newton methods, chosen and grown by a cost model.
+
+``hessian_sample_size="auto"`` (the default of :func:`randopt.optimize.trust_region`
+and :func:`randopt.optimize.arc`) asks an :class:`AdaptiveSampleSize` for the
+number of rows of the Hessian sample at every new iterate, and tells it the
+outcome of every trial step. The schedule is deterministic: it reads sizes,
+counts and the run's own numbers (``rho``, gradient norms, Hessian-vector
+products), never a clock, so a fixed ``random_state`` gives the same run.
+
+Cost model
+----------
+Costs are counted in multiply-adds, with ``m`` entries per row (``m = d`` for
+dense data, the mean number of stored entries for sparse data):
+
+========================================  ======================================
+one pass (value, gradient, curvature)     ``P = n (2 m + c_eval)``, ``c_eval = 20``
+explicit Hessian on ``s`` sampled rows    ``s (2 m c_H + c_gather m)``, ``c_gather = 10``
+explicit exact Hessian (no gather)        ``2 n m c_H``
+``k`` products on ``s`` sampled rows      ``k s (2 m + c_gather m)``
+``k`` exact products                      ``2 k n m``
+========================================  ======================================
+
+``c_H`` is the cost of forming the matrix in products
+(:meth:`randopt.oracles.Objective.hessian_matrix_cost`: ``m / 4`` for a
+binary loss, so ``2 m c_H = m^2 / 2``; ``O(K m)`` for a ``K``-class loss).
+``c_eval`` prices the loss's exponentials and logarithms; ``c_gather`` the
+reads of rows at random positions (a cache line per eight entries), which a
+sequential pass over all rows does not pay. ``k`` is the number of products
+one sub-problem takes: the mean observed so far, at first
+``min(d, subproblem_max_iter)``. Data that is not in this process's memory
+(Dask) pays one more pass per draw (the gather touches every chunk).
+
+The rule
+--------
+1. *Exact when cheap.* If forming the exact Hessian costs at most
+   ``exact_cost`` passes (default 4), the run uses the exact Hessian from the
+   start (no draws: the run is deterministic): Newton's local quadratic
+   convergence then saves more than a sampled model's cheaper iterations.
+2. *Floor.* A uniform sample of
+   ``s >= 2 kappa ln(q / delta) / eps^2`` rows keeps
+   ``lambda_min(H_S) >= (1 - eps) lambda_min(H)`` with probability
+   ``1 - delta`` (matrix Chernoff; Roosta-Khorasani and Mahoney [1]_, Lemma
+   1), ``kappa = K / gamma`` the ratio of the largest row Hessian to the
+   smallest eigenvalue of the mean. ``kappa`` is unknown; for isotropic rows
+   it is ``q``, the dimension the sub-problem explores, ``q = min(d,
+   subproblem_max_iter)``. With ``eps = 1/2`` and ``delta = 1/20`` the floor
+   is ``8 q ln(20 q)`` rows (``d ln d``-like: 1,071 rows for ``d = 22``,
+   13,345 for ``d = 201``). With ``n`` at or below the floor no sample can
+   meet it: the exact Hessian, from the start (deterministic runs on small
+   data).
+3. *Initial size*: the larger of the floor and the size at which the sampled
+   Hessian costs ``budget`` passes (default 1/4); the floor itself never
+   costs more than ``exact_cost`` passes (the price rule 1 accepts for the
+   exact Hessian).
+4. *Growth with the gradient.* Fast local convergence needs a Hessian error
+   ``O(||g||)`` (quadratic) or at least vanishing (superlinear; Bollapragada,
+   Byrd and Nocedal [2]_, Theorems 2.2-2.3). The error of a uniform sample
+   without replacement falls like ``sqrt(1/s - 1/n)``, so after an accepted
+   step the size becomes the ``s`` with ``1/s - 1/n = (1/s_0 - 1/n)
+   (||g|| / ||g_0||)^2``, but never beyond the size at which the sampled
+   Hessian costs ``max_cost`` passes (default 1): the gradient rule never
+   makes the Hessian dearer than the evaluation each iteration pays anyway.
+5. *Growth on model error*, without the cost cap. A rejected step
+   (``rho < eta2``: the model predicted a decrease that did not happen)
+   multiplies the size by ``growth`` (default 2), and the loop draws the
+   larger sample at once, at the same iterate. So does slow convergence:
+   near a minimiser, ``||x_{k+1} - x*|| <= (M / 2 mu) ||x_k - x*||^2 +
+   (sigma / (mu sqrt(|S|))) ||x_k - x*||`` ([2]_, Theorem 2.2), a linear
+   rate proportional to the sampling error; an accepted step whose gradient
+   norm falls by less than ``rate_target`` (default 1/2) multiplies the size
+   by ``min(growth, (rate / rate_target)^2)``, the factor that brings that
+   rate to the target.
+6. *Switch to the exact Hessian* once the sample costs as much as the exact
+   Hessian (an explicit one on dense in-memory rows: at ``s >= n m / (m +
+   2 c_gather)``); from then on no rows are drawn. Sizes never decrease.
+7. *Reuse the model* (lazy Hessians: Doikov, Chayti and Jaggi [4]_) at the
+   next iterate after an accepted step when the model predicted that step
+   well (``rho >= reuse_rho``, default 0.9), the gradient norm fell at least
+   five-fold (``reuse_rate``, default 0.2: the superlinear phase; measured on
+   ijcnn1, reuse in the linear phase costs more iterations than it saves
+   Hessians), the step was no longer than the accepted step before it (the
+   local phase, where steps shrink: never after the first step, whose
+   length says nothing about the Hessian's variation), the size did not
+   change, and the
+   model has been reused fewer than ``m`` times, ``m = floor(C_H / P)`` the
+   cost of forming it in passes (Doikov et al.'s ``m ~`` Hessian cost over
+   gradient cost: a model that costs less than a pass is never reused, nor
+   one used through products, which are paid per product anyway). A
+   model ``H(x_j)`` used at ``x_k`` errs by at most ``L ||x_k - x_j||``
+   (``L`` the Hessian's Lipschitz constant), which the inexact-Hessian
+   theory of Xu, Roosta and Mahoney [3]_ admits while that stays below the
+   accuracy it asks; the ``rho`` test is the practical check. A step
+   rejected on a reused model refreshes it at the same iterate, without
+   growing the sample. The gradient is always exact (fresh at every
+   iterate). Accounting: a reused model costs no Hessian formation; its
+   products still count ``2 |S|`` propagations each.
+
+Examples of the outcome (measured in ``experiments/bench_solvers.py``):
+ijcnn1 (49,990 x 22) goes exact from the start (its exact Hessian costs 3.8
+passes); a 500,000 x 201 logistic regression samples the 13,345-row floor
+(1.4 passes) throughout, each sample used once; any problem with ``n``
+below the floor is exact. Rule 7 reuses few models on ijcnn1 (one of 9).
+
+References
+----------
+.. [1] F. Roosta-Khorasani and M. W. Mahoney, "Sub-sampled Newton methods",
+       Math. Program. 174 (2019), 293-326.
+.. [2] R. Bollapragada, R. H. Byrd and J. Nocedal, "Exact and inexact
+       subsampled Newton methods for optimization", IMA J. Numer. Anal. 39
+       (2019), 545-578.
+.. [3] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for non-convex
+       optimization under inexact Hessian information", Math. Program. 184
+       (2020), 35-70.
+.. [4] N. Doikov, E. M. Chayti and M. Jaggi, "Second-order optimization with
+       lazy Hessians", ICML (2023).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._validation import check_bool, check_positive_int, check_scalar
+
+__all__ = ["AdaptiveSampleSize", "EVAL_COST", "GATHER_COST"]
+
+#: Multiply-adds a loss evaluation costs per row, beyond the ``2 m`` of ``X w`` and ``X^T r``.
+EVAL_COST = 20.0
+#: Multiply-adds per entry of reading a row at a random position (a cache line per 8 entries).
+GATHER_COST = 10.0
+
+# The floor's matrix-Chernoff constants: lambda_min(H_S) >= (1 - EPS) lambda_min(H)
+# with probability 1 - DELTA.
+_EPS = 0.5
+_DELTA = 0.05
+
+
+class AdaptiveSampleSize:
+    """Hessian sample sizes from a cost model, grown as the iteration needs.
+
+    The loop of :func:`randopt.optimize.newton_loop` calls :meth:`start` at
+    ``x0``, :meth:`next_size` at every new iterate (``None``: the exact
+    Hessian) and :meth:`observe` after every trial step; :attr:`rows` is the
+    size the next draw would take. The module docstring states the cost
+    model and the rule.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows of the finite sum (``n``).
+    n_features : int
+        Variables (``d``).
+    explicit : bool, default=True
+        Whether the sampled Hessian is formed as a ``d x d`` matrix (else it
+        is used through products).
+    row_length : float, optional
+        Entries per row ``m`` (stored entries of a sparse row); default ``d``.
+    matrix_cost : float, optional
+        Cost of forming the matrix in products on the same rows (``c_H``);
+        default ``m / 4``, the binary formula.
+    products : int, optional
+        Products one sub-problem is expected to take before any is observed,
+        and the dimension ``q`` of the floor; default ``min(d, 250)``.
+    local : bool, default=True
+        Whether the data is in this process's memory (else every draw costs
+        one more pass: the gather).
+    budget : float, default=0.25
+        Initial cost of the sampled Hessian, in passes (> 0).
+    max_cost : float, default=1.0
+        Largest cost, in passes, to which the gradient rule grows the sample
+        (``>= budget``).
+    exact_cost : float, default=4.0
+        Use the exact Hessian from the start when it costs at most this many
+        passes, and never let the floor cost more (``>= 0``).
+    growth : float, default=2.0
+        Factor on the size after a rejected step, and the largest one after
+        a slow step (``>= 1``; 1 disables both).
+    rate_target : float, default=0.5
+        Gradient-norm reduction per accepted step below which the sample
+        grows (in ``[0, 1]``; 0 disables the rule).
+    reuse_rate : float, default=0.2
+        Largest gradient-norm ratio (new over previous accepted) after which
+        a model is kept (rule 7: the superlinear phase, where the model's
+        error ``L ||x_k - x_j||`` is small), in ``[0, 1]``.
+    reuse_rho : float or None, default=0.9
+        Smallest ``rho`` of an accepted step after which its model is kept
+        at the next iterate (rule 7; in ``(0, 1]``; ``None`` disables reuse).
+    max_reuse : int, optional
+        Most consecutive reuses of one model; default from the cost model,
+        ``floor(hessian_cost / pass_cost)`` at each fresh model.
+
+    Attributes
+    ----------
+    floor : int
+        The matrix-Chernoff floor ``8 q ln(20 q)``, capped at ``n``.
+    rows : int or None
+        The current size (``None``: the exact Hessian).
+    sizes : list of int
+        The size chosen at each fresh model (``n_samples`` for the exact
+        Hessian), in order.
+    n_reused : int
+        Iterates that reused the previous iterate's model.
+
+    References
+    ----------
+    .. [1] F. Roosta-Khorasani and M. W. Mahoney, "Sub-sampled Newton
+           methods", Math. Program. 174 (2019), 293-326.
+    .. [2] R. Bollapragada, R. H. Byrd and J. Nocedal, "Exact and inexact
+           subsampled Newton methods for optimization", IMA J. Numer. Anal.
+           39 (2019), 545-578.
+
+    Examples
+    --------
+    A 500,000 x 201 problem samples its floor; ijcnn1's shape goes exact:
+
+    >>> from randopt.optimize import AdaptiveSampleSize
+    >>> big = AdaptiveSampleSize(500_000, 201)
+    >>> big.start(grad_norm=1.0), big.floor
+    (13345, 13345)
+    >>> big.observe(rho=-1.0, accepted=False, grad_norm=1.0)  # a rejection doubles it
+    >>> big.rows
+    26690
+    >>> AdaptiveSampleSize(49_990, 22).start(grad_norm=1.0) is None
+    True
+    """
+
+    def __init__(
+        self,
+        n_samples: int,
+        n_features: int,
+        *,
+        explicit: bool = True,
+        row_length: float | None = None,
+        matrix_cost: float | None = None,
+        products: int | None = None,
+        local: bool = True,
+        budget: float = 0.25,
+        max_cost: float = 1.0,
+        exact_cost: float = 4.0,
+        growth: float = 2.0,
+        rate_target: float = 0.5,
+        reuse_rho: float | None = 0.9,
+        reuse_rate: float = 0.2,
+        max_reuse: int | None = None,
+    ) -> None:
+        self.n_samples = check_positive_int(n_samples, "n_samples")
+        self.n_features = check_positive_int(n_features, "n_features")
+        self.explicit = check_bool(explicit, "explicit")
+        self.local = check_bool(local, "local")
+        d = self.n_features
+        self.row_length = check_scalar(d if row_length is None else row_length, "row_length",
+                                       low=0, low_inclusive=False)
+        self.matrix_cost = check_scalar(self.row_length / 4.0 if matrix_cost is None
+                                        else matrix_cost, "matrix_cost", low=0,
+                                        low_inclusive=False)
+        self.products = check_positive_int(min(d, 250) if products is None else products,
+                                           "products")
+        self.budget = check_scalar(budget, "budget", low=0, low_inclusive=False)
+        self.max_cost = check_scalar(max_cost, "max_cost", low=self.budget)
+        self.exact_cost = check_scalar(exact_cost, "exact_cost", low=0)
+        self.growth = check_scalar(growth, "growth", low=1)
+        self.rate_target = check_scalar(rate_target, "rate_target", low=0, high=1)
+        self.reuse_rho = check_scalar(reuse_rho, "reuse_rho", low=0, high=1,
+                                      low_inclusive=False, allow_none=True)
+        self.reuse_rate = check_scalar(reuse_rate, "reuse_rate", low=0, high=1)
+        self.max_reuse = (None if max_reuse is None
+                          else check_positive_int(max_reuse, "max_reuse", minimum=0))
+        q = min(d, self.products)
+        chernoff = 2.0 * q * math.log(q / _DELTA) / _EPS**2
+        self.floor = min(self.n_samples, math.ceil(chernoff))
+        self.rows: int | None = None
+        self.sizes: list[int] = []
+        self._reset()
+
+    # -- cost model --------------------------------------------------------- #
+    def expected_products(self) -> float:
+        """Products per sub-problem: the larger of the mean and the last so far, else ``products``.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> AdaptiveSampleSize(100, 10).expected_products()
+        10.0
+        """
+        if self._models:
+            # The larger of the mean and the last: CG takes more products as the
+            # iteration converges (a relative tolerance on a smaller gradient), and
+            # the mean alone lags behind that growth.
+            return max(self._products_seen / self._models, self._last_products, 1.0)
+        return float(self.products)
+
+    def pass_cost(self) -> float:
+        """Multiply-adds of one pass (value, gradient and curvature), ``n (2 m + c_eval)``.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> AdaptiveSampleSize(100, 10).pass_cost()
+        4000.0
+        """
+        return self.n_samples * (2.0 * self.row_length + EVAL_COST)
+
+    def hessian_cost(self, rows: int | None) -> float:
+        """Multiply-adds of the Hessian of one iterate on ``rows`` sampled rows (``None``: exact).
+
+        Parameters
+        ----------
+        rows : int or None
+            Sampled rows, or ``None`` for the exact Hessian.
+
+        Returns
+        -------
+        float
+            A sample pays its random reads (once for a matrix, at every
+            product otherwise) and, for data not in memory, one pass for the
+            gather.
+
+        Examples
+        --------
+        >>> s = AdaptiveSampleSize(100, 10)
+        >>> s.hessian_cost(None), s.hessian_cost(10)
+        (5000.0, 1500.0)
+        """
+        m = self.row_length
+        if self.explicit:
+            form = 2.0 * m * self.matrix_cost
+            exact_row, sampled_row = form, form + GATHER_COST * m
+        else:
+            k = self.expected_products()
+            exact_row, sampled_row = 2.0 * k * m, k * (2.0 + GATHER_COST) * m
+        if rows is None:
+            return self.n_samples * exact_row
+        return rows * sampled_row + (0.0 if self.local else self.pass_cost())
+
+    def _rows_for_cost(self, passes: float) -> float:
+        """Sampled rows whose Hessian costs ``passes`` passes (the gather included)."""
+        fixed = self.hessian_cost(0)
+        return max(passes * self.pass_cost() - fixed, 0.0) / (self.hessian_cost(1) - fixed)
+
+    # -- the schedule ------------------------------------------------------- #
+    def _reset(self) -> None:
+        self.rows = None
+        self.sizes = []
+        self._exact = False
+        self._size = 0.0
+        self._s0 = 0.0
+        self._g0 = self._g_prev = self._g_last = math.nan
+        self._s_last = math.nan  # no accepted step yet: the first is never "shrinking"
+        self._models = 0
+        self._products_seen = 0
+        self._last_products = 0
+        self._model_products = 0
+        self.n_reused = 0
+        self._age = 0  # reuses of the current model
+        self._keep = False
+        self._reused = False
+
+    def start(self, grad_norm: float) -> int | None:
+        """Reset for a new run at ``x0`` and return the first size.
+
+        Parameters
+        ----------
+        grad_norm : float
+            ``||g(x0)||``.
+
+        Returns
+        -------
+        int or None
+            Rows to sample, or ``None`` for the exact Hessian.
+
+        Examples
+        --------
+        >>> AdaptiveSampleSize(200, 10).start(grad_norm=1.0) is None  # n below the floor
+        True
+        """
+        self._reset()
+        self._g0 = self._g_prev = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+        self._g_last = self._g0
+        n = self.n_samples
+        if self.floor >= n or self.hessian_cost(None) <= self.exact_cost * self.pass_cost():
+            self._size = float(n)
+        else:
+            floor = min(self.floor, math.ceil(self._rows_for_cost(self.exact_cost)))
+            self._size = float(min(n, max(floor, math.ceil(self._rows_for_cost(self.budget)))))
+        self._s0 = self._size
+        self._settle()
+        return self.rows
+
+    def _settle(self) -> None:
+        """``rows`` from the current size; exact (final) once a sample costs as much."""
+        if not self._exact:
+            size = min(self.n_samples, math.ceil(self._size))
+            self._exact = size >= self.n_samples or (
+                self.hessian_cost(None) <= self.hessian_cost(size)
+            )
+            self.rows = None if self._exact else size
+
+    def observe(self, rho: float, accepted: bool, grad_norm: float, n_products: int = 0,
+                step_norm: float | None = None) -> None:
+        """Update the size from one trial step's outcome.
+
+        Parameters
+        ----------
+        rho : float
+            Actual over predicted decrease of the trial step.
+        accepted : bool
+            Whether the step was accepted.
+        grad_norm : float
+            Gradient norm at the current iterate after the step (the trial
+            point's when accepted).
+        n_products : int, default=0
+            Hessian-vector products the trial's sub-problem spent.
+        step_norm : float, optional
+            ``||s||`` of the trial step; a model is reused only after an
+            accepted step no longer than the accepted step before it (rule
+            7; ``None``: no such test).
+
+        Examples
+        --------
+        >>> s = AdaptiveSampleSize(10**6, 50)
+        >>> s.start(grad_norm=1.0)
+        17143
+        >>> s.observe(rho=0.9, accepted=True, grad_norm=0.5)  # error ~ ||g||: about 4x
+        >>> s.rows
+        65218
+        """
+        drawn = self.rows
+        shrinking = True
+        if step_norm is not None and accepted:
+            step = check_scalar(step_norm, "step_norm", low=0)
+            shrinking = step <= self._s_last
+            self._s_last = step
+        reused, self._reused = self._reused, False
+        self._keep = False
+        # products per sub-problem are learned on every path: the loop's choice
+        # between a matrix and products reads them (expected_products)
+        self._model_products += check_positive_int(n_products, "n_products", minimum=0)
+        if accepted:
+            self._models += 1
+            self._products_seen += self._model_products
+            self._last_products = self._model_products
+            self._model_products = 0
+        if self._exact:
+            self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
+            if accepted:
+                self._g_last = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+            return
+        if not accepted:
+            if not reused:  # a stale model's failure says nothing about the sample size
+                self._size = min(float(self.n_samples), self._size * self.growth)
+        else:
+            g = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+            if not math.isfinite(self._g0):
+                # ||g(x0)|| overflowed: the first finite norm becomes the reference
+                self._g0, self._s0 = g, self._size
+            elif self._g0 > 0 and g < self._g0:
+                n = self.n_samples
+                inv = (1.0 / self._s0 - 1.0 / n) * (g / self._g0) ** 2 + 1.0 / n
+                cap = max(self._rows_for_cost(self.max_cost), self._size)
+                self._size = max(self._size, min(1.0 / inv, cap))
+            rate = g / self._g_prev if self._g_prev > 0 else 0.0
+            if self.rate_target and rate > self.rate_target and math.isfinite(rate):
+                # slow linear convergence: the error ~ 1/sqrt(s) is too large
+                factor = min(self.growth, (rate / self.rate_target) ** 2)
+                self._size = min(float(self.n_samples), self._size * factor)
+            self._g_prev = g
+        self._settle()
+        self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
+        if accepted:
+            self._g_last = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+
+    def reuse_limit(self) -> int:
+        """Most consecutive reuses of the current model: ``max_reuse``, else what reuse saves.
+
+        What a reuse saves is the model's formation (an explicit matrix; for
+        products only the gather of the rows), in passes, rounded down.
+
+        Returns
+        -------
+        int
+            0 when reuse is disabled (``reuse_rho=None``).
+
+        Examples
+        --------
+        >>> from randopt.optimize import AdaptiveSampleSize
+        >>> AdaptiveSampleSize(49_990, 22).reuse_limit()  # exact Hessian: ~3.8 passes
+        3
+        """
+        if self.reuse_rho is None:
+            return 0
+        if self.max_reuse is not None:
+            return self.max_reuse
+        if self.explicit:
+            saved = self.hessian_cost(self.rows)
+        else:
+            # products are paid per product, reused or not: reuse saves the
+            # gather of the sampled rows only
+            saved = self.hessian_cost(0) + (
+                0.0 if self.rows is None else self.rows * GATHER_COST * self.row_length)
+        return int(saved // self.pass_cost())
+
+    def _keep_model(self, rho: float, accepted: bool, drawn: int | None,
+                    grad_norm: float) -> None:
+        rate = grad_norm / self._g_last if self._g_last > 0 else math.inf
+        self._keep = bool(
+            accepted and self.reuse_rho is not None and rho >= self.reuse_rho
+            and rate <= self.reuse_rate and self.rows == drawn
+            and self._age < self.reuse_limit()
+        )
+
+    def reuse(self) -> bool:
+        """Whether the next iterate keeps the current model (rule 7); counts the reuse.
+
+        Call once per new iterate, before :meth:`next_size`; when it returns
+        True, do not draw (the model is kept).
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> from randopt.optimize import AdaptiveSampleSize
+        >>> s = AdaptiveSampleSize(49_990, 22)
+        >>> s.start(grad_norm=1.0) is None, s.next_size() is None
+        (True, True)
+        >>> s.observe(rho=0.95, accepted=True, grad_norm=0.1)
+        >>> s.reuse(), s.reuse(), s.n_reused
+        (True, False, 1)
+        """
+        keep, self._keep = self._keep, False
+        if keep:
+            self._age += 1
+            self.n_reused += 1
+            self._reused = True
+        return keep
+
+    def next_size(self) -> int | None:
+        """The size at a new iterate, recorded in :attr:`sizes`.
+
+        Returns
+        -------
+        int or None
+            Rows to sample, or ``None`` for the exact Hessian.
+
+        Examples
+        --------
+        >>> s = AdaptiveSampleSize(10**6, 50)
+        >>> s.start(grad_norm=1.0) == s.next_size(), s.sizes
+        (True, [17143])
+        """
+        self.sizes.append(self.n_samples if self.rows is None else self.rows)
+        self._age = 0
+        self._reused = False
+        return self.rows
+
+    def __repr__(self) -> str:
+        n = self.n_samples
+        if not self.sizes:
+            state = "not started"
+        else:
+            first, last = self.sizes[0], self.sizes[-1]
+            label = lambda s: "exact" if s == n else str(s)  # noqa: E731
+            state = label(first) if first == last else f"{label(first)} -> {label(last)}"
+        reused = f", {self.n_reused} reused" if self.n_reused else ""
+        return (f"AdaptiveSampleSize(n={n}, d={self.n_features}, "
+                f"{'explicit' if self.explicit else 'products'}: {state}{reused})")
