@@ -23,7 +23,7 @@ from scipy.optimize import OptimizeResult
 
 from .._validation import check_choice, check_scalar
 from ..oracles import HessianSampler
-from .history import History
+from .history import History, apply_callback
 from .sample_size import AdaptiveSampleSize
 
 __all__ = ["EXPLICIT_MAX_DIM", "STATUS_MESSAGES"]
@@ -282,20 +282,6 @@ class _Recorder:
             "inner_iterations": inner, "hessian_rows": rows, "hessian_reused": reused,
             "time": time.perf_counter() - self.t_start, "props": props,
         }
-        stop = False
-        if self.callback is not None:
-            try:
-                extra = self.callback(x.copy(), dict(row))
-            except StopIteration:
-                extra, stop = None, True
-            if isinstance(extra, (bool, np.bool_)):
-                stop = bool(extra)
-            elif isinstance(extra, dict):
-                row.update({k: v for k, v in extra.items() if k not in row})
-            elif extra is not None:
-                raise TypeError(
-                    "callback must return None, a bool (True stops the solver) or a dict of "
-                    f"extra history columns; got {type(extra).__name__}"
-                )
+        row, stop = apply_callback(self.callback, x, row)
         self.history.append(**row)
         return stop

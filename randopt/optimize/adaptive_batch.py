@@ -75,7 +75,7 @@ from .._validation import (
 from ..oracles import HessianSampler, rounded_sample_size
 from ..sketch import Sample
 from ._guards import CheckedHessian, as_objective
-from .history import History
+from .history import History, apply_callback
 
 __all__ = ["adaptive_batch_sgd", "ADAPTIVE_BATCH_STATUS"]
 
@@ -293,7 +293,7 @@ def adaptive_batch_sgd(
                "grad_norm": float(np.linalg.norm(ev.grad)), "batch_size": rows,
                "learning_rate": lr, "top_eigenvalue": lam, "time": clock() - t_start,
                "props": props}
-        row, stop = _call_back(callback, x, row)
+        row, stop = apply_callback(callback, x, row)
         history.append(**row)
         return stop
 
@@ -408,23 +408,3 @@ def _power_iteration(H: CheckedHessian, start: np.ndarray, tol: float,
         if converged:
             break
     return lam, v
-
-
-def _call_back(callback: Callable | None, x: np.ndarray, row: dict) -> tuple[dict, bool]:
-    """``(row with the callback's extra columns, stop?)`` for one history row."""
-    if callback is None:
-        return row, False
-    try:
-        extra = callback(x.copy(), dict(row))
-    except StopIteration:
-        return row, True
-    if isinstance(extra, (bool, np.bool_)):
-        return row, bool(extra)
-    if isinstance(extra, dict):
-        return {**row, **{k: v for k, v in extra.items() if k not in row}}, False
-    if extra is not None:
-        raise TypeError(
-            "callback must return None, a bool (True stops the solver) or a dict of extra "
-            f"history columns; got {type(extra).__name__}"
-        )
-    return row, False

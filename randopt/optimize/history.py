@@ -8,11 +8,12 @@ as is.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["History"]
+__all__ = ["History", "apply_callback"]
 
 
 class History:
@@ -95,3 +96,27 @@ class History:
                 arr[:] = values
                 out[key] = arr
         return out
+
+
+def apply_callback(callback: Callable | None, x: np.ndarray, row: dict) -> tuple[dict, bool]:
+    """``(row with the callback's extra columns, stop?)`` for one history row.
+
+    The callback protocol of every solver: ``callback(x, info)`` returns None, a
+    bool (True stops) or a dict of extra columns; raising ``StopIteration`` stops.
+    """
+    if callback is None:
+        return row, False
+    try:
+        extra = callback(x.copy(), dict(row))
+    except StopIteration:
+        return row, True
+    if isinstance(extra, (bool, np.bool_)):
+        return row, bool(extra)
+    if isinstance(extra, dict):
+        return {**row, **{k: v for k, v in extra.items() if k not in row}}, False
+    if extra is not None:
+        raise TypeError(
+            "callback must return None, a bool (True stops the solver) or a dict of extra "
+            f"history columns; got {type(extra).__name__}"
+        )
+    return row, False

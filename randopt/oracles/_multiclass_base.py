@@ -70,7 +70,7 @@ class MulticlassLoss(Loss):
         the blocked GEMM of :meth:`hessian_matrix` does about twice as many
         multiply-adds per second as a product's two thin ones (measured: 87 ms
         against 1.9 ms, 45 products, for 15,000 x 55 rows and ``K = 7``).
-        :meth:`randopt.oracles.Objective.hessian_matrix_cost` reads it.
+        :meth:`randopt.oracles.FiniteSum.hessian_matrix_cost` reads it.
 
         Parameters
         ----------

@@ -356,13 +356,12 @@ class Objective:
 
         On the same rows (a sample or all of them): the solvers form the
         matrix when a sub-problem is expected to take more products than
-        this (:func:`randopt.optimize.newton_loop`). The default is the binary
-        formula: a row adds ``d^2 / 2`` multiply-adds to the lower triangle
-        and ``2 d`` to a product, so ``d / 4``; a loss with a
-        ``hessian_matrix_cost(n_cols)`` method (the multiclass losses, whose
-        ``dK x dK`` matrix costs ``O(K d)`` products) overrides it through
-        the objective's ``loss`` and ``operand``; a matrix-free objective
-        forms it from ``d`` products.
+        this (:func:`randopt.optimize.newton_loop`). The default is the
+        one-output-per-row formula ``d / 4`` (a row adds ``d^2 / 2``
+        multiply-adds to the lower triangle and ``2 d`` to a product); a
+        matrix-free objective forms it from ``d`` products;
+        :class:`~randopt.oracles.FiniteSum` asks its loss
+        (:meth:`Loss.hessian_matrix_cost`: ``O(K d)`` for ``K`` classes).
 
         Returns
         -------
@@ -377,13 +376,7 @@ class Objective:
         10.0
         """
         d = float(self.n_features)
-        if self.matrix_free:
-            return d
-        hook = getattr(getattr(self, "loss", None), "hessian_matrix_cost", None)
-        operand = getattr(self, "operand", None)
-        if hook is not None and operand is not None:
-            return max(float(hook(int(operand.n_cols))), 1.0)
-        return max(d / 4.0, 1.0)
+        return d if self.matrix_free else max(d / 4.0, 1.0)
 
     def gauss_newton_model(
         self,

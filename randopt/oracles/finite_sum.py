@@ -268,11 +268,8 @@ class FiniteSum(Objective):
         return g / self._weight_sum
 
     def gradient(self, w: Any, sample: Any = None) -> np.ndarray:
-        """:meth:`Objective.gradient`; a sampled one reads the sampled rows only.
-
-        A stochastic-gradient step then costs ``2 |S|`` propagations, not the
-        pass over every row for the exact value that :meth:`evaluate` makes.
-        """
+        """:meth:`Objective.gradient`; a sampled one reads the sampled rows only
+        (``2 |S|`` propagations for an SGD step, not a pass for the exact value)."""
         sample = self._check_sample(sample)
         if sample is None:
             return self.evaluate(w).grad
@@ -495,6 +492,11 @@ class FiniteSum(Objective):
             return out + shift * v if shift is not None else out
 
         return HessianModel(d, n_rows, matvec=product)
+
+    def hessian_matrix_cost(self) -> float:
+        """:meth:`Objective.hessian_matrix_cost`, as the loss prices its Hessian blocks."""
+        return (super().hessian_matrix_cost() if self.matrix_free
+                else max(float(self.loss.hessian_matrix_cost(self.operand.n_cols)), 1.0))
 
     def hessian_weights(self, w: Any) -> np.ndarray:
         """The Hessian weights ``D_i = c_i l''(a_i^T w)``: ``H = X^T diag(D) X + alpha diag(m)``.

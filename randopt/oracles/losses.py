@@ -37,6 +37,7 @@ from scipy.special import expit
 from .._validation import check_rhs
 from ..operands import Operand
 from . import _kernels
+from ._loss_checks import checked_pointwise, checked_rows
 
 __all__ = [
     "Loss",
@@ -45,33 +46,6 @@ __all__ = [
     "HalfSquaredLoss",
     "binary_labels",
 ]
-
-
-def _checked_rows(part: Any, shape: tuple, who: str, label: str) -> np.ndarray:
-    """``part`` as float64 of ``shape``, or an error naming ``who``.
-
-    A user's loss is code the package has never seen: a wrong shape or a
-    non-numeric output fails here with the loss named, not deep in a kernel.
-    """
-    try:
-        arr = np.asarray(part, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who} returned a non-numeric {label}") from None
-    if arr.shape != shape:
-        raise ValueError(
-            f"{who} returned {label} of shape {arr.shape}, expected {shape} (one value per row)"
-        )
-    return arr
-
-
-def _checked_pointwise(loss_obj: Any, t: np.ndarray, targets: Any) -> tuple:
-    """``loss_obj.pointwise(t, targets)`` with its three outputs checked."""
-    out = loss_obj.pointwise(t, targets)
-    who = f"{type(loss_obj).__name__}.pointwise"
-    if not isinstance(out, tuple) or len(out) != 3:
-        raise TypeError(f"{who} must return (loss, first, second), got {out!r:.80}")
-    return tuple(_checked_rows(part, t.shape, who, label)
-                 for label, part in zip(("loss", "first", "second"), out, strict=True))
 
 
 class Loss:
@@ -234,7 +208,7 @@ class Loss:
         (2.5, [-1.0, -2.0])
         """
         t = block.matvec(coef)
-        loss, first, second = _checked_pointwise(self, t, targets)
+        loss, first, second = checked_pointwise(self, t, targets)
         if curvature_out is not None:
             curvature_out[...] = second
         if row_weight is not None:
@@ -339,7 +313,7 @@ class Loss:
         """
         t = np.asarray(block.matvec(coef), dtype=np.float64)
         who = f"{type(self).__name__}.gauss_newton_pointwise"
-        out = _checked_rows(self.gauss_newton_pointwise(t, targets), t.shape, who, "curvature")
+        out = checked_rows(self.gauss_newton_pointwise(t, targets), t.shape, who, "curvature")
         if not np.all(out >= 0):  # NaN fails too
             raise ValueError(
                 f"{who} returned negative or NaN values; the Gauss-Newton curvature "
@@ -380,6 +354,28 @@ class Loss:
             "loss phi(r(t, y)) of a residual r (or gauss_newton_block for several outputs "
             "per row), to use it with gauss_newton"
         )
+
+    def hessian_matrix_cost(self, n_cols: int) -> float:
+        """Forming the Hessian of rows with ``n_cols`` columns, in products on the same rows.
+
+        A row adds ``d^2 / 2`` multiply-adds to the lower triangle and ``2 d``
+        to a product: ``d / 4`` (multi-output losses override it).
+
+        Parameters
+        ----------
+        n_cols : int
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> from randopt.oracles import LogisticLoss
+        >>> LogisticLoss().hessian_matrix_cost(40)
+        10.0
+        """
+        return float(n_cols) / 4.0
 
     def curvature_magnitude(self, curvature: np.ndarray) -> np.ndarray:
         """A size of each row's curvature, for non-uniform Hessian sampling.
