@@ -1,4 +1,5 @@
-"""Repository-wide pytest set-up for the doctests (the Examples of randopt/).
+"""Repository-wide pytest set-up for the doctests (the Examples of randopt/, experiments/ and
+benchmarks/).
 
 An Examples line that reads a data file says so with a comment
 ``# requires data: <file name>``; the doctest is skipped (with the reason)

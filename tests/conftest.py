@@ -1,10 +1,21 @@
-"""Shared fixtures: the real-data folder and seeded generators."""
+"""Shared fixtures: the real-data folder and seeded generators.
+
+The repository root goes on ``sys.path`` here, so that the tests can import the shared
+helpers (``from tests.hostile import readonly``) and ``experiments`` under
+``--import-mode=importlib`` whether pytest is started as ``pytest`` or as
+``python -m pytest`` (which alone puts the working directory there).
+"""
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)  # after PYTHONPATH: a tree under test there keeps precedence
 
 
 def data_home() -> Path | None:

@@ -628,7 +628,7 @@ def test_sketch_and_solve_is_near_optimal(rng):
     # Gaussian sketch of m rows: E r_sk = r_opt (1 + d / (m - d - 1)), about 2.6% here.
     assert r_opt <= r_sk <= r_opt * (1 + 3 * d / (400 - d - 1))
     # A one-shot solve counts as one iteration (n_iter_ >= 1); the raw count is 0.
-    assert approx.n_iter_ == 1 and approx.result_.iterations == 0
+    assert approx.n_iter_ == 1 and approx.result_.nit == 0
 
 
 def test_regression_warns_and_validates(rng):

@@ -38,7 +38,11 @@ otherwise the source is hashed, checked against the published SHA-256 (a
 mismatch raises :class:`ValueError`), parsed and the cache rewritten. Cache
 and downloads are written to a temp file and renamed (``os.replace``), so a
 crash never leaves a half-written file. A file replaced in place by one of the
-same size with its mtime restored is not noticed: delete the cache then.
+same size with its mtime restored is not noticed: delete the cache then. A cache
+is checked as strictly as a parsed file before it is used (CSR structure and
+index ranges, finite values, labels in {-1, +1}, one per row, the recorded shape
+and SHA-256); one that fails is ignored, with an :class:`InvalidCacheWarning`, and
+the source is parsed (and verified) again and the cache rewritten.
 
 The SHA-256 of covtype is not known to this project (no copy could be
 obtained when it was written): any file is accepted, with a one-time
@@ -77,6 +81,7 @@ References
    handwritten digits", 1998.
 """
 
+from .cache import InvalidCacheWarning
 from .download import DOWNLOAD_TIMEOUT_S, LIBSVM_URL, UnverifiedDataWarning
 from .home import DATA_HOME_ENV, get_data_home
 from .libsvm import (
@@ -94,6 +99,7 @@ __all__ = [
     "COVTYPE_TRAIN_FRACTION",
     "DATA_HOME_ENV",
     "DOWNLOAD_TIMEOUT_S",
+    "InvalidCacheWarning",
     "LIBSVM_URL",
     "MNIST_BINARIZED_FILE",
     "UnverifiedDataWarning",

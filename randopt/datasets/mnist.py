@@ -126,6 +126,12 @@ def load_mnist_binarized(
             f"{path}: x_{split} has shape {images.shape} and y_{split} {labels.shape}, "
             f"expected ({n}, 28, 28) and ({n},)"
         )
+    # Integer dtypes first: with floats, NaN and 0.5 would pass the range test below.
+    if images.dtype.kind not in "uib" or labels.dtype.kind not in "ui":
+        raise ValueError(
+            f"{path}: x_{split} has dtype {images.dtype} and y_{split} {labels.dtype}, "
+            "expected integer pixels and labels (uint8)"
+        )
     if images.max() > 1 or labels.max() > 9 or images.min() < 0 or labels.min() < 0:
         raise ValueError(f"{path}: pixels must lie in {{0, 1}} and labels in 0-9")
     X = images.reshape(n, 28 * 28).astype(dtype, order="C")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -12,7 +13,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_bool, check_choice, check_random_state, check_scalar
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_random_state,
+    check_sample_size,
+    check_scalar,
+)
 from ..optimize import arc, trust_region
 from ..oracles import (
     FiniteSum,
@@ -185,14 +192,38 @@ class SubsampledNewtonClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_class = True
         return tags
 
+    def _validated_params(self) -> dict[str, Any]:
+        """Every parameter, checked once at the start of :meth:`fit` (errors name it).
+
+        The sample sizes are checked for their type here and against the number
+        of rows once the data are read (:meth:`fit`).
+        """
+        hessian_sample_size = self.hessian_sample_size
+        if not (isinstance(hessian_sample_size, str) and hessian_sample_size == "auto"):
+            _check_size_type(hessian_sample_size, "hessian_sample_size", "'auto', ")
+        if self.gradient_sample_size is not None:
+            _check_size_type(self.gradient_sample_size, "gradient_sample_size", "None, ")
+        return {
+            "loss": check_choice(self.loss, "loss", tuple(LOSSES)),
+            "solver": check_choice(self.solver, "solver", tuple(SOLVERS)),
+            "hessian_sampling": check_choice(self.hessian_sampling, "hessian_sampling",
+                                             HESSIAN_SAMPLING),
+            "alpha": check_scalar(self.alpha, "alpha", low=0.0),
+            "fit_intercept": check_bool(self.fit_intercept, "fit_intercept"),
+            "tol": check_scalar(self.tol, "tol", low=0.0),
+            "max_iter": check_scalar(self.max_iter, "max_iter", kind=int, low=1),
+            "random_state": check_random_state(self.random_state),
+        }
+
     def _objective(
-        self, X: Any, targets: np.ndarray, sample_weight: Any, n_classes: int
+        self, X: Any, targets: np.ndarray, sample_weight: Any, n_classes: int,
+        params: dict[str, Any],
     ) -> FiniteSum:
         """The penalised, weighted finite sum that :meth:`fit` minimises."""
-        name = check_choice(self.loss, "loss", tuple(LOSSES))
+        name = params["loss"]
         loss = LOSSES[name]() if n_classes == 2 else MULTICLASS_LOSSES[name](n_classes)
-        alpha = check_scalar(self.alpha, "alpha", low=0.0)
-        fit_intercept = check_bool(self.fit_intercept, "fit_intercept")
+        alpha = params["alpha"]
+        fit_intercept = params["fit_intercept"]
         design = add_intercept_column(X) if fit_intercept else X
         mask = None
         if fit_intercept:
@@ -232,13 +263,16 @@ class SubsampledNewtonClassifier(ClassifierMixin, BaseEstimator):
         >>> clf.n_iter_ > 0, clf.coef_.shape
         (True, (1, 1))
         """
-        solve = SOLVERS[check_choice(self.solver, "solver", tuple(SOLVERS))]
-        sampling = check_choice(self.hessian_sampling, "hessian_sampling", HESSIAN_SAMPLING)
-        tol = check_scalar(self.tol, "tol", low=0.0)
-        max_iter = check_scalar(self.max_iter, "max_iter", kind=int, low=1)
+        params = self._validated_params()
+        tol = params["tol"]
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=np.float64, y_numeric=False
         )
+        n_samples = X.shape[0]
+        if not isinstance(self.hessian_sample_size, str):
+            check_sample_size(self.hessian_sample_size, n_samples, "hessian_sample_size")
+        if self.gradient_sample_size is not None:
+            check_sample_size(self.gradient_sample_size, n_samples, "gradient_sample_size")
         check_classification_targets(y)
         classes, index = np.unique(y, return_inverse=True)
         n_classes = classes.shape[0]
@@ -249,17 +283,18 @@ class SubsampledNewtonClassifier(ClassifierMixin, BaseEstimator):
             )
         # Two classes: the 0/1 indicator of classes_[1]; more: class indices 0..K-1.
         targets = index.astype(np.float64) if n_classes == 2 else index.astype(np.intp)
-        objective = self._objective(X, targets, sample_weight, n_classes)
-        result = solve(
-            objective, np.zeros(objective.n_features), hessian_sampling=sampling,
+        objective = self._objective(X, targets, sample_weight, n_classes, params)
+        result = SOLVERS[params["solver"]](
+            objective, np.zeros(objective.n_features),
+            hessian_sampling=params["hessian_sampling"],
             hessian_sample_size=self.hessian_sample_size,
-            gradient_sample_size=self.gradient_sample_size, gtol=tol, max_iter=max_iter,
-            random_state=check_random_state(self.random_state),
+            gradient_sample_size=self.gradient_sample_size, gtol=tol,
+            max_iter=params["max_iter"], random_state=params["random_state"],
         )
         self.classes_ = classes
         W = _coefficients(np.asarray(result.x, dtype=np.float64), n_classes,
-                          X.shape[1] + bool(self.fit_intercept))
-        self._link = "sigmoid" if n_classes == 2 or self.loss == "nls" else "softmax"
+                          X.shape[1] + params["fit_intercept"])
+        self._link = "sigmoid" if n_classes == 2 or params["loss"] == "nls" else "softmax"
         if self._link == "softmax":
             # The softmax is unchanged by a common shift of every class's coefficients:
             # keep the representative summing to zero over the classes. The loss is the
@@ -267,7 +302,7 @@ class SubsampledNewtonClassifier(ClassifierMixin, BaseEstimator):
             # when alpha > 0), and the fit no longer depends on a drift of the solver's
             # iterates along that flat direction (e.g. from a random Lanczos restart).
             W -= W.mean(axis=0)
-        if self.fit_intercept:
+        if params["fit_intercept"]:
             self.coef_ = np.ascontiguousarray(W[:, :-1])
             self.intercept_ = W[:, -1].copy()
         else:
@@ -406,6 +441,19 @@ class SubsampledNewtonClassifier(ClassifierMixin, BaseEstimator):
         if self._link == "softmax":
             return log_softmax(scores, axis=1)
         return _normalised_log_sigmoids(scores)
+
+
+def _check_size_type(value: Any, name: str, other: str) -> None:
+    """A sample size must be an int count or a float fraction (its range needs ``n``)."""
+    if isinstance(value, str):  # a wrong choice, as the solvers report it
+        raise ValueError(f"{name} must be {other}an int count or a float fraction, got {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be {other}an int count or a float fraction, got {value!r}"
+        )
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be positive (a count >= 1 or a fraction in (0, 1]), "
+                         f"got {value!r}")
 
 
 def _normalised_log_sigmoids(scores: np.ndarray) -> np.ndarray:

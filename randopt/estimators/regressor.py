@@ -53,7 +53,7 @@ default="auto"
         Ridge penalty.
     fit_intercept : bool, default=True
     tol : float, default=1e-12
-        Relative tolerance of the iterative phase (see :func:`randopt.lstsq`).
+        Relative tolerance of the iterative phase, in (0, 1) (see :func:`randopt.lstsq`).
     max_iter : int, default=None
         Iteration limit of the iterative phase (``None``: lstsq's default).
     solver : {"cg", "lsqr", "lsmr"}, default="cg"
@@ -68,7 +68,7 @@ default="auto"
         Iterations of the iterative phase; a one-shot solve (sketch-and-solve,
         or the direct factorisation used when the sketch would have ``n``
         rows or more) counts as one iteration, as scikit-learn's convention
-        for ``n_iter_`` asks (at least 1 after a fit). ``result_.iterations``
+        for ``n_iter_`` asks (at least 1 after a fit). ``result_.nit``
         keeps the iterative phase's own count (0 for a one-shot solve).
     result_ : randopt.sketch.LstsqResult
         The full solver result (sketch used, rank, timings, ...).
@@ -180,7 +180,7 @@ default="auto"
         self.coef_ = np.ascontiguousarray(coef.T) if coef.ndim == 2 else coef
         self.intercept_ = intercept if np.ndim(intercept) else float(intercept)
         # One-shot solves (no iterative phase) are one iteration: n_iter_ >= 1.
-        self.n_iter_ = max(int(res.iterations), 1)
+        self.n_iter_ = max(int(res.nit), 1)
         self.result_ = res
         if not res.converged:
             warnings.warn(
@@ -199,7 +199,8 @@ default="auto"
             sketch_size=check_scalar(self.sketch_size, "sketch_size", kind=int, low=1,
                                      allow_none=True),
             alpha=check_scalar(self.alpha, "alpha", low=0.0),
-            tol=check_scalar(self.tol, "tol", low=0.0, low_inclusive=False),
+            tol=check_scalar(self.tol, "tol", low=0.0, high=1.0, low_inclusive=False,
+                             high_inclusive=False),
             max_iter=check_scalar(self.max_iter, "max_iter", kind=int, low=1, allow_none=True),
             solver=check_choice(self.solver, "solver", KRYLOV_SOLVERS),
             random_state=check_random_state(self.random_state),

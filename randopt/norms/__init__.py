@@ -17,14 +17,26 @@ from .conv_singular import conv_singular_values
 from .convnorm import conv_normalize
 from .hessian import hessian_eigenvalues, hessian_trace, spectral_density
 from .lipschitz import lipschitz_bound
-from .result import NormResult
+from .result import (
+    ConvNormalizeResult,
+    DensityResult,
+    EigenvalueResult,
+    NormResult,
+    SOSResult,
+    TraceResult,
+)
 from .sos import sos_upper_bound
 from .sos_certificate import SOSCertificate, verify_sos_certificate
 from .spectral import spectral_norm
 from .two_to_q import two_to_q_norm
 
 __all__ = [
+    "ConvNormalizeResult",
+    "DensityResult",
+    "EigenvalueResult",
     "NormResult",
+    "SOSResult",
+    "TraceResult",
     "SpectralNormalizer",
     "conv_normalize",
     "conv_operator",

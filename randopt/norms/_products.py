@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._rounding import rayleigh_lower
+from ._rounding import UNIT_ROUNDOFF, gamma, rayleigh_lower
 
 __all__ = ["ScaledProducts", "checked", "vector_norm"]
 
@@ -70,6 +70,59 @@ def vector_norm(x: np.ndarray) -> float:
     """Euclidean norm of a vector without a (multi-threaded) BLAS call: the thread
     wake-ups cost more than the arithmetic on vectors this size."""
     return math.sqrt(float(np.einsum("i,i->", x, x)))
+
+
+def delivered_unit_roundoff(y: Any) -> float:
+    """Unit roundoff of the precision a product ``y`` was computed in (float64, 32 or 16).
+
+    An operator may compute in a lower precision and hand back float64: its
+    values then all lie on the coarser grid.  A float64 product of a Gaussian
+    vector lands on the float32 grid in every entry with probability about
+    ``2**(-29 m)``, so a product that does, and is not all zeros, is taken to
+    be computed in that precision.
+
+    Parameters
+    ----------
+    y : array_like
+        A product, as returned (before any cast).
+
+    Returns
+    -------
+    float
+        ``2**-53``, ``2**-24`` or ``2**-11``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.norms._products import delivered_unit_roundoff
+    >>> g = np.random.default_rng(0).standard_normal(5)
+    >>> delivered_unit_roundoff(g) == 2.0**-53, delivered_unit_roundoff(g.astype(np.float32))
+    (True, 5.960464477539063e-08)
+    """
+    arr = np.asarray(y)
+    for dtype, u in ((np.float16, 2.0**-11), (np.float32, 2.0**-24)):
+        if arr.dtype == dtype:
+            return u
+    arr = np.asarray(arr, dtype=np.float64).ravel()
+    finite = arr[np.isfinite(arr) & (arr != 0.0)]
+    if finite.size == 0:
+        return UNIT_ROUNDOFF
+    for dtype, u in ((np.float16, 2.0**-11), (np.float32, 2.0**-24)):
+        with np.errstate(over="ignore"):
+            if np.array_equal(finite.astype(dtype).astype(np.float64), finite):
+                return u
+    return UNIT_ROUNDOFF
+
+
+def _max_col_length(operand: Any) -> int:
+    """Most terms in one inner product of ``A^T y`` (the longest stored column)."""
+    m = operand.shape[0]
+    if operand.format == "csr":
+        idx = operand.local_data().indices
+        return max(int(np.bincount(idx, minlength=1).max()) if idx.size else 1, 1)
+    if operand.format == "csc":
+        return max(int(np.diff(operand.local_data().indptr).max()), 1)
+    return m
 
 
 def _max_row_length(operand: Any) -> int:
@@ -133,7 +186,58 @@ class ScaledProducts:
         self._e_in, self._e_out = self._mv_split
         self.abs_bound = float(abs_bound)
         self.row_length = _max_row_length(operand)
+        self.col_length = _max_col_length(operand)
         self.n_matvec = 0
+        #: Unit roundoff of the products (:func:`delivered_unit_roundoff`; float64 unless
+        #: an operator was found to compute in a lower precision).
+        self.unit_roundoff = UNIT_ROUNDOFF
+
+    def _gamma(self, terms: int) -> float:
+        """``gamma_terms`` at the products' precision; a lower precision also rounds the
+        input vector and the matrix (two more terms)."""
+        if self.unit_roundoff == UNIT_ROUNDOFF:
+            return gamma(terms)
+        return gamma((terms + 2) * (self.unit_roundoff / UNIT_ROUNDOFF))
+
+    @property
+    def product_gamma(self) -> float:
+        """``gamma_d`` of one product ``B v``: ``||fl(B v) - B v|| <= gamma_d || |B| || ||v||``."""
+        return self._gamma(self.row_length)
+
+    def krylov_upper(self, upper: float, n_steps: int) -> float:
+        """Bound on ``||B||`` from a bound ``upper`` on the computed recurrence's matrix.
+
+        A Krylov run on computed products is an exact run for ``B + E``
+        (Paige); every product ``B v`` or ``B^T u`` of a unit vector is off by at
+        most ``gamma_L || |B| ||`` (``L`` terms per inner product), and the ``k``
+        columns of the residual matrices give ``||E|| <= sqrt(k) (gamma_row +
+        gamma_col) || |B| ||``.  So ``||B|| <= upper + ||E||``, with
+        ``|| |B| || <= abs_bound`` or, unknown, ``<= sqrt(min(m, n)) ||B||``
+        (then ``||B|| <= upper / (1 - sqrt(k min(m, n)) (gamma_row + gamma_col))``).
+
+        Parameters
+        ----------
+        upper : float
+            Upper bound on ``||B + E||`` (e.g. a Lanczos bound with its own margin).
+        n_steps : int
+            Products with each side so far (``k``).
+
+        Returns
+        -------
+        float
+            Upper bound on ``||B||`` (``inf`` when the margin is not below 1).
+        """
+        if not math.isfinite(upper):
+            return math.inf
+        c = math.sqrt(max(n_steps, 1)) * (self._gamma(self.row_length)
+                                          + self._gamma(self.col_length))
+        bound = math.inf
+        if math.isfinite(self.abs_bound):
+            bound = upper + c * self.abs_bound * (1 + 4 * UNIT_ROUNDOFF)
+        r = c * math.sqrt(min(self.shape))
+        if r < 0.5:
+            bound = min(bound, upper / (1 - r) * (1 + 4 * UNIT_ROUNDOFF))
+        return bound
 
     def _count(self, x: np.ndarray) -> None:
         self.n_matvec += 1 if x.ndim == 1 else x.shape[1]
@@ -185,8 +289,12 @@ class ScaledProducts:
         # more per entry when rescaling into B's.
         absolute = (math.ldexp(math.sqrt(m) * (n + 1), -1074 - self._e_out)
                     + math.sqrt(m) * 2.0**-1074)
+        if self.unit_roundoff == UNIT_ROUNDOFF:
+            terms = self.row_length
+        else:  # gamma_(terms) at float64 equals gamma_(row_length + 2) at the operator's
+            terms = (self.row_length + 2) * (self.unit_roundoff / UNIT_ROUNDOFF)
         lower = rayleigh_lower(exact_sum_norm(y), m, exact_sum_norm(v_exact), n,
-                               self.row_length, abs_bound, absolute, compensated=True)
+                               terms, abs_bound, absolute, compensated=True)
         return lower, y, v_exact
 
     def certified_pair(self, x: np.ndarray, flipped: bool, *, abs_bound: float):

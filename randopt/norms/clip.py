@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_matrix, check_random_state, check_scalar
+from ._conv_kernel import LAYOUTS, check_input_shape, check_kernel, check_padding, kernel_exponent
 from .conv import conv_spectral_norm
-from .conv_kernel import LAYOUTS, check_input_shape, check_kernel, check_padding, kernel_exponent
 from .conv_operator import ConvOperator
 from .spectral import spectral_norm
 

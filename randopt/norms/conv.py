@@ -3,11 +3,11 @@
 :func:`conv_spectral_norm` gathers the methods, each in its module:
 
 ``"gram"`` (default)
-    Pruned Gram iteration with deflation (:mod:`randopt.norms.conv_gram`,
+    Pruned Gram iteration with deflation (:mod:`randopt.norms._conv_gram`,
     Delattre et al. [2]_): a deterministic upper bound within ``tol`` of the
     exact value, usually cheaper than the exact computation.
 ``"exact"``
-    Sedghi, Gupta and Long's theorem [1]_ (:mod:`randopt.norms.conv_kernel`):
+    Sedghi, Gupta and Long's theorem [1]_ (:mod:`randopt.norms._conv_kernel`):
     the largest singular value over the frequencies, with the Gram bounds
     used to skip the frequencies that cannot hold the maximum.
 ``"reshape"``
@@ -25,8 +25,8 @@ Krylov methods).
 Scale: the kernel is divided by a power of two near its largest entry
 before anything is computed and the results multiplied back (exact), so a
 kernel of entries ``1e-200`` or ``1e200`` gives the same relative accuracy as
-one of entries ``1``.  Rounding margins: :mod:`randopt.norms.conv_gram` and
-:func:`randopt.norms.conv_kernel.dft_error_bound`.
+one of entries ``1``.  Rounding margins: :mod:`randopt.norms._conv_gram` and
+:func:`randopt.norms._conv_kernel.dft_error_bound`.
 
 References
 ----------
@@ -47,9 +47,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_random_state, check_scalar
-from ._rounding import round_down, round_up, scaled
-from .conv_gram import gram_iteration, log_margin, reshape_bound
-from .conv_kernel import (
+from ._conv_gram import gram_iteration, log_margin, reshape_bound
+from ._conv_kernel import (
     check_input_shape,
     check_kernel,
     check_padding,
@@ -58,6 +57,7 @@ from .conv_kernel import (
     kernel_exponent,
     serial_blas,
 )
+from ._rounding import round_down, round_up, scaled
 from .conv_operator import ConvOperator
 from .result import NormResult
 from .spectral import spectral_norm
@@ -189,9 +189,10 @@ def conv_spectral_norm(
         max_sq = 30 if max_iter is None else max_iter
         rtol = tol if method == "gram" else 0.0
         with serial_blas():
-            upper, lower, freq_upper, log_lower, G0, exact_lam, details = gram_iteration(
-                F, rtol, max_sq
-            )
+            run = gram_iteration(F, rtol, max_sq)
+        upper, lower, freq_upper, log_lower = run.upper, run.lower, run.frequency_upper, \
+            run.log_lower
+        G0, exact_lam, details = run.gram, run.exact, dict(run.info)
         nit = details.pop("squarings")
         extras.update(details)
         if method == "gram":

@@ -6,7 +6,7 @@ shape ``(c_in, n1, n2)`` flattened in C order.  ``padding="circular"`` is the
 periodic convolution on the ``n1 x n2`` torus; zero padding embeds the image
 in a larger zero grid, on which the product is a circular convolution
 followed by a restriction to the valid, strided outputs.  Products use real
-FFTs and the kernel's DFT (:func:`randopt.norms.conv_kernel.kernel_dft`):
+FFTs and the kernel's DFT (:func:`randopt.norms._conv_kernel.kernel_dft`):
 ``O(c_in c_out n1 n2 + (c_in + c_out) n1 n2 log(n1 n2))`` each.
 
 References
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .conv_kernel import check_input_shape, check_kernel, check_padding, kernel_dft
+from ._conv_kernel import check_input_shape, check_kernel, check_padding, kernel_dft
 
 __all__ = ["ConvOperator", "conv_operator"]
 
@@ -33,11 +33,11 @@ class ConvOperator(LinearOperator):
     Parameters
     ----------
     K : ndarray of shape (c_out, c_in, kh, kw)
-        A checked kernel (:func:`randopt.norms.conv_kernel.check_kernel`).
+        A checked kernel (:func:`randopt.norms._conv_kernel.check_kernel`).
     input_shape : (int, int)
     mode : {"circular", "zeros"}
     pads, stride : (int, int)
-        As returned by :func:`randopt.norms.conv_kernel.check_padding`.
+        As returned by :func:`randopt.norms._conv_kernel.check_padding`.
 
     References
     ----------

@@ -2,7 +2,7 @@
 
 The singular values of the layer are the union, over the frequencies, of the
 singular values of the per-frequency matrices ``P(u, v)``
-(:mod:`randopt.norms.conv_kernel`) [1]_.  ``method="gram"`` takes them from
+(:mod:`randopt.norms._conv_kernel`) [1]_.  ``method="gram"`` takes them from
 the eigenvalues of the smaller per-frequency Gram matrix (Hermitian
 ``heevd`` in a Numba kernel, one frequency per thread; absolute accuracy
 about ``eps ||K||**2 / sigma`` on the small values), ``method="svd"`` from a
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice
-from .conv_kernel import (
+from ._conv_kernel import (
     check_input_shape,
     check_kernel,
     frequency_gram,

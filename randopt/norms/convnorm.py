@@ -26,18 +26,18 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._validation import check_scalar
-from .conv_kernel import check_input_shape, check_kernel, kernel_dft
+from ._conv_kernel import check_input_shape, check_kernel, kernel_dft
 from .conv_singular import conv_singular_values
+from .result import ConvNormalizeResult
 
 __all__ = ["conv_normalize"]
 
 
 def conv_normalize(
     kernel: Any, input_shape: Any, *, layout: str = "oihw", eps: float = 1e-12
-) -> OptimizeResult:
+) -> ConvNormalizeResult:
     """ConvNorm's Fourier-domain channel-wise normalisation, and the result's spectrum.
 
     Parameters
@@ -53,7 +53,9 @@ def conv_normalize(
 
     Returns
     -------
-    OptimizeResult
+    ConvNormalizeResult
+        A :class:`~randopt.norms.NormResult` (``norm``: the largest singular value
+        after; no bracket, see the class) with
         ``kernel``: the normalised layer as a ``(c_out, c_in, n1, n2)``
         circular-convolution kernel (PyTorch layout); ``scale``: the
         ``(c_out, n1, n2)`` Fourier multipliers; ``singular_values`` and
@@ -119,11 +121,12 @@ def conv_normalize(
     cond = float(positive[0] / positive[-1]) if positive.size else np.inf
     with np.errstate(over="ignore", under="ignore"):
         after = np.ldexp(after, h)
-    return OptimizeResult(
+    return ConvNormalizeResult(
+        norm=float(after[0]), lower=0.0, upper=math.inf, upper_kind="none",
+        failure_probability=0.0, n_matvec=0, nit=0, converged=True, method="fft",
         kernel=new_kernel,
         scale=scale.T.reshape(c_out, n1, n2),
         singular_values=after,
         singular_values_before=before,
-        norm=float(after[0]),
         condition_number=cond,
     )

@@ -61,7 +61,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import OptimizeResult
 from scipy.sparse.linalg import LinearOperator, eigsh
 from scipy.stats import t as student_t
 
@@ -73,9 +72,10 @@ from .._validation import (
     check_vector,
     is_operator,
 )
+from ..linalg import lanczos
 from ..operands import as_operand
-from ._bounds import lanczos, ritz
 from ._rounding import gamma
+from .result import DensityResult, EigenvalueResult, TraceResult
 
 __all__ = ["hessian_eigenvalues", "hessian_trace", "spectral_density"]
 
@@ -193,7 +193,7 @@ def hessian_eigenvalues(
     max_iter: int | None = None,
     random_state: Any = None,
     return_eigenvectors: bool = False,
-) -> OptimizeResult:
+) -> EigenvalueResult:
     """Extreme eigenvalues of a symmetric Hessian by Lanczos.
 
     Parameters
@@ -217,8 +217,10 @@ def hessian_eigenvalues(
 
     Returns
     -------
-    OptimizeResult
-        ``eigenvalues`` (sorted: descending for "LA"/"LM", ascending for
+    EigenvalueResult
+        A :class:`~randopt.norms.NormResult` (``norm``: the largest
+        ``|eigenvalue|``; no bracket, see the class) with ``eigenvalues``
+        (sorted: descending for "LA"/"LM", ascending for
         "SA"); ``residuals`` (``||H y - theta y||`` for each unit Ritz vector
         ``y``: an exact eigenvalue of ``H`` lies within it of ``theta``,
         Weyl/Bauer-Fike); ``eigenvectors`` (dim x k, if asked); ``n_matvec``
@@ -254,18 +256,24 @@ def hessian_eigenvalues(
     H.rescale(v0)
     if n <= max(2 * k + 1, 20) or k >= n - 1:
         # ARPACK needs k < n - 1; a tiny problem is cheapest densely.
+        dense = True
         D = np.column_stack([H(e) for e in np.eye(n)])
         D = 0.5 * (D + D.T)
         vals, vecs = np.linalg.eigh(D)
         order = _order(vals, which)[:k]
     else:
+        dense = False
         vals, vecs = eigsh(H.operator(), k=k, which=which, tol=tol, v0=v0,
                            maxiter=max_iter or 10 * n)
         order = _order(vals, which)
     vals, vecs = vals[order], vecs[:, order]
     resid = np.array([np.linalg.norm(H(vecs[:, j]) - vals[j] * vecs[:, j]) for j in range(k)])
-    out = OptimizeResult(eigenvalues=np.ldexp(vals, H.exponent),
-                         residuals=np.ldexp(resid, H.exponent), n_matvec=H.count, which=which)
+    eigenvalues = np.ldexp(vals, H.exponent)
+    out = EigenvalueResult(
+        norm=float(np.abs(eigenvalues).max()), lower=0.0, upper=math.inf, upper_kind="none",
+        failure_probability=0.0, n_matvec=H.count, nit=H.count, converged=True,
+        method="dense" if dense else "arpack", eigenvalues=eigenvalues,
+        residuals=np.ldexp(resid, H.exponent), which=which)
     if return_eigenvectors:
         out["eigenvectors"] = vecs
     return out
@@ -305,7 +313,7 @@ def hessian_trace(
     confidence: float = 0.95,
     rtol: float | None = None,
     random_state: Any = None,
-) -> OptimizeResult:
+) -> TraceResult:
     """Stochastic trace estimate with a confidence interval.
 
     Parameters
@@ -331,8 +339,10 @@ def hessian_trace(
 
     Returns
     -------
-    OptimizeResult
-        ``trace`` (the estimate); ``ci`` (low, high): the interval,
+    TraceResult
+        A :class:`~randopt.norms.NormResult` whose bracket ``[lower, upper]`` is
+        ``ci`` and ``norm`` the estimate, with ``trace`` (the
+        estimate); ``ci`` (low, high): the interval,
         ``trace +- (max(t, 1/sqrt(1 - confidence)) * std_error + rounding)``
         (see the module docstring); ``std_error`` (of the Hutchinson part);
         ``rounding`` (the floor added for the rounding of the probes'
@@ -406,9 +416,12 @@ def hessian_trace(
     mean_abs = float(np.mean(abs_l)) if abs_l else 0.0
     rounding = 2 * gamma(n) * (mean_abs + base_abs) + gamma(samples.size + 1) * abs(est)
     half += rounding
-    return OptimizeResult(trace=est, ci=(est - half, est + half), std_error=se,
-                          rounding=rounding, n_matvec=H.count, n_probes=int(len(samples_l)),
-                          method=method, confidence=confidence)
+    return TraceResult(
+        norm=est, lower=est - half, upper=est + half, upper_kind="probabilistic",
+        failure_probability=1.0 - confidence, n_matvec=H.count, nit=int(len(samples_l)),
+        converged=rtol is None or half <= rtol * abs(est), method=method,
+        trace=est, ci=(est - half, est + half), std_error=se, rounding=rounding,
+        n_probes=int(len(samples_l)), confidence=confidence)
 
 
 def spectral_density(
@@ -421,7 +434,7 @@ def spectral_density(
     grid: Any = None,
     n_grid: int = 1000,
     random_state: Any = None,
-) -> OptimizeResult:
+) -> DensityResult:
     """Eigenvalue density of a symmetric Hessian by stochastic Lanczos quadrature.
 
     Parameters
@@ -447,8 +460,9 @@ def spectral_density(
 
     Returns
     -------
-    OptimizeResult
-        ``grid``; ``density`` (integrates to about 1); ``nodes`` and
+    DensityResult
+        A :class:`~randopt.norms.NormResult` (``norm``: the largest ``|node|``;
+        no bracket) with ``grid``; ``density`` (integrates to about 1); ``nodes`` and
         ``weights`` (``n_vectors`` arrays: the Gauss quadrature of each run,
         weights summing to 1; ``dim * sum(weights * f(nodes)) / n_vectors``
         estimates ``tr f(H)``); ``sigma``; ``n_matvec`` (Hessian-vector
@@ -481,8 +495,7 @@ def spectral_density(
     nodes, weights = [], []
     for _ in range(n_vectors):
         v0 = _probes(rng, n, 1)[:, 0]
-        run = lanczos(H, v0, min(n_steps, n))
-        vals, vecs = ritz(run["alpha"], run["beta"], vectors=True)
+        vals, vecs = lanczos(H, v0, min(n_steps, n)).ritz(vectors=True)
         nodes.append(np.ldexp(vals, H.exponent))
         weights.append(vecs[0] ** 2)
     all_nodes = np.concatenate(nodes)
@@ -498,5 +511,8 @@ def spectral_density(
         bumps = np.exp(-0.5 * ((grid[:, None] - th[None, :]) / sigma) ** 2)
         density += (w[None, :] * bumps).sum(1)
     density *= norm / n_vectors
-    return OptimizeResult(grid=grid, density=density, nodes=nodes, weights=weights,
-                          sigma=float(sigma), n_matvec=H.count)
+    return DensityResult(
+        norm=float(np.abs(all_nodes).max()), lower=0.0, upper=math.inf, upper_kind="none",
+        failure_probability=0.0, n_matvec=H.count, nit=H.count, converged=True,
+        method="lanczos", grid=grid, density=density, nodes=nodes, weights=weights,
+        sigma=float(sigma))

@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_random_state, check_scalar
+from .._validation import (
+    check_choice,
+    check_matrix,
+    check_random_state,
+    check_scalar,
+    is_operator,
+)
 from ._rounding import round_up
 from .conv import conv_spectral_norm
 from .result import NormResult
@@ -105,6 +111,12 @@ def lipschitz_bound(
         per-layer upper bounds) and ``layers`` (per-layer dicts: ``kind``,
         ``shape``, ``norm``, ``lower``, ``method``, ``upper_kind``).
 
+    Raises
+    ------
+    ValueError
+        When the product exceeds the float64 range (no finite upper bound
+        exists to return), or a layer is not a valid matrix or kernel.
+
     References
     ----------
     .. [1] C. Szegedy et al., "Intriguing properties of neural networks",
@@ -151,6 +163,9 @@ def lipschitz_bound(
                 res = conv_spectral_norm(kernel, shape, method=conv_method, tol=tol, **opts)
                 kind, shape_out, method = "conv", tuple(np.shape(kernel)), conv_method
             else:
+                if not (sp.issparse(layer) or is_operator(layer) or hasattr(layer, "shape")):
+                    # nested lists and other array-likes: as the dense matrix they hold
+                    layer = check_matrix(layer, "layer", accept_sparse=False)
                 n_entries = int(np.prod(getattr(layer, "shape", (0,))))
                 dense_ok = not sp.issparse(layer) and hasattr(layer, "__array__")
                 method = "exact" if dense_ok and 0 < n_entries <= exact_limit else "lanczos"
@@ -169,6 +184,13 @@ def lipschitz_bound(
         log_bound += math.log(norm) if norm > 0 else -math.inf
     factors = [e["norm"] for e in per_layer]
     bound = _product_upper(factors) if math.isfinite(log_bound) else 0.0
+    if math.isinf(bound):
+        # No float64 holds the bound: refuse rather than return inf from finite input.
+        raise ValueError(
+            f"the product of the layers' norm bounds, exp({log_bound:.6g}) = "
+            f"10**{log_bound / math.log(10):.6g}, exceeds the float64 range; the per-layer "
+            f"bounds are {factors} (rescale the weights, or sum the logarithms of "
+            f"spectral_norm(W).upper per layer)")
     return NormResult(
         norm=bound, lower=0.0, upper=bound,
         upper_kind="probabilistic" if fail > 0 else "deterministic",

@@ -1,4 +1,13 @@
-"""The one result type of every norm estimator in :mod:`randopt.norms`."""
+"""The one result family of every norm and spectral estimator in :mod:`randopt.norms`.
+
+:class:`NormResult` (a bracket ``lower <= norm <= upper``) and its documented
+subclasses for the estimators whose main output is not one norm: Hessian
+eigenvalues (:class:`EigenvalueResult`), traces with their interval
+(:class:`TraceResult`), spectral densities (:class:`DensityResult`),
+sum-of-squares certificates (:class:`SOSResult`) and normalised convolutions
+(:class:`ConvNormalizeResult`).  All carry the nine common fields, products
+counted as ``n_matvec``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,15 @@ from typing import Any
 
 from scipy.optimize import OptimizeResult
 
-__all__ = ["NormResult", "UPPER_KINDS"]
+__all__ = [
+    "ConvNormalizeResult",
+    "DensityResult",
+    "EigenvalueResult",
+    "NormResult",
+    "SOSResult",
+    "TraceResult",
+    "UPPER_KINDS",
+]
 
 #: How an upper bound was obtained, from strongest to weakest guarantee.
 UPPER_KINDS = ("exact", "deterministic", "probabilistic", "none")
@@ -67,16 +84,17 @@ class NormResult(OptimizeResult):
     1.0
     """
 
+    #: The fields every member of the family carries.
+    REQUIRED = ("norm", "lower", "upper", "upper_kind", "failure_probability", "n_matvec",
+                "nit", "converged", "method")
+    #: Fields of a subclass beyond :attr:`REQUIRED`.
+    EXTRA: tuple[str, ...] = ()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        missing = [
-            k
-            for k in ("norm", "lower", "upper", "upper_kind", "failure_probability",
-                      "n_matvec", "nit", "converged", "method")
-            if k not in self
-        ]
+        missing = [k for k in self.REQUIRED + self.EXTRA if k not in self]
         if missing:
-            raise TypeError(f"NormResult is missing the fields {missing}")
+            raise TypeError(f"{type(self).__name__} is missing the fields {missing}")
         if self["upper_kind"] not in UPPER_KINDS:
             raise ValueError(
                 f"upper_kind must be one of {UPPER_KINDS}, got {self['upper_kind']!r}"
@@ -89,3 +107,105 @@ class NormResult(OptimizeResult):
             {k: ("{}" if isinstance(v, dict) and not v else v) for k, v in self.items()}
         )
         return OptimizeResult.__repr__(shown)
+
+
+class EigenvalueResult(NormResult):
+    """Result of :func:`~randopt.norms.hessian_eigenvalues`.
+
+    The bracket describes ``||H||_2``: ``norm`` is the largest ``|eigenvalue|``
+    found, ``lower`` 0 and ``upper`` ``inf`` (``upper_kind="none"``: a few
+    eigenvalues bound nothing by themselves).  ``nit`` counts the products
+    (one per Lanczos/Arnoldi step).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray
+        The ``k`` eigenvalues, in the order ``which`` asks.
+    residuals : ndarray
+        ``||H x - lambda x||`` per pair (a true eigenvalue lies that close).
+    which : str
+        ``"LA"``, ``"SA"`` or ``"LM"``.
+    eigenvectors : ndarray, optional
+        Only when asked for.
+    """
+
+    EXTRA = ("eigenvalues", "residuals", "which")
+
+
+class TraceResult(NormResult):
+    """Result of :func:`~randopt.norms.hessian_trace`: the bracket is the trace's interval.
+
+    ``norm`` is the trace estimate, ``[lower, upper]`` its confidence interval
+    (``ci``; Student-t, so asymptotic: ``upper_kind="probabilistic"`` with
+    ``failure_probability = 1 - confidence``), ``nit`` the probes.
+
+    Attributes
+    ----------
+    trace : float
+    ci : tuple of float
+    std_error, rounding, confidence : float
+    n_probes : int
+    """
+
+    EXTRA = ("trace", "ci", "std_error", "rounding", "confidence", "n_probes")
+
+
+class DensityResult(NormResult):
+    """Result of :func:`~randopt.norms.spectral_density` (stochastic Lanczos quadrature).
+
+    ``norm`` is the largest ``|node|`` (Ritz values lie in the spectrum's
+    hull), ``lower`` 0 and ``upper`` ``inf`` (``upper_kind="none"``).
+
+    Attributes
+    ----------
+    grid, density : ndarray
+    nodes, weights : list of ndarray
+        The quadrature of each probe.
+    sigma : float
+        Width of the Gaussian smoothing.
+    """
+
+    EXTRA = ("grid", "density", "nodes", "weights", "sigma")
+
+
+class SOSResult(NormResult):
+    """Result of :func:`~randopt.norms.sos_upper_bound`: a deterministic upper bound.
+
+    ``upper`` is certified (:func:`~randopt.norms.verify_sos_certificate`),
+    ``norm`` the relaxation's estimate, ``lower`` 0 (the vector ``v``
+    attains a value, certified by :func:`~randopt.norms.two_to_q_norm`),
+    ``n_matvec`` 0, ``nit`` the SCS iterations; ``status`` is 0 when the
+    solver reported "solved" (accurate or not: the certificate is verified either
+    way), 1 otherwise, and ``message`` its last status
+    (``"zero matrix"`` and ``"not run"`` included).
+
+    Attributes
+    ----------
+    certificate : SOSCertificate or None
+    estimate : float
+    v : ndarray
+    status : int
+    message : str
+    solve_time : float
+    """
+
+    EXTRA = ("certificate", "estimate", "v", "status", "message", "solve_time")
+
+
+class ConvNormalizeResult(NormResult):
+    """Result of :func:`~randopt.norms.conv_normalize`.
+
+    ``norm`` is the largest singular value of the normalised layer (computed,
+    not bracketed: ``lower`` 0, ``upper`` ``inf``, ``upper_kind="none"``;
+    :func:`~randopt.norms.conv_spectral_norm` of ``kernel`` brackets it).
+
+    Attributes
+    ----------
+    kernel : ndarray
+    scale : ndarray
+    singular_values, singular_values_before : ndarray
+    condition_number : float
+    """
+
+    EXTRA = ("kernel", "scale", "singular_values", "singular_values_before",
+             "condition_number")

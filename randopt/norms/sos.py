@@ -11,7 +11,7 @@ is a sum of squares of forms of degree ``k = q / 2``:
     \quad Q \succeq 0,
 
 with ``m_s`` the scaled monomial basis of
-:class:`~randopt.norms.sos_basis.MonomialBasis` (size ``D = C(d + k - 1,
+:class:`~randopt.norms._sos_basis.MonomialBasis` (size ``D = C(d + k - 1,
 k)``; the identity is one linear equation per monomial of degree ``q``).
 Then ``||X||_(2->q) <= lam**(1/q)``.  For Gaussian data with ``n`` of order
 ``d**2`` or more the bound is tight to solver accuracy; on planted sparse
@@ -70,10 +70,10 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.optimize import OptimizeResult
 
 from .._validation import check_bool, check_matrix, check_positive_int, check_scalar
-from .sos_basis import MonomialBasis
+from ._sos_basis import MonomialBasis
+from .result import SOSResult
 from .sos_certificate import build_certificate, verify_sos_certificate
 
 __all__ = ["MAX_SOS_SIZE", "sos_available", "sos_size", "sos_upper_bound"]
@@ -201,14 +201,8 @@ def _vector_hint(basis: MonomialBasis, u: np.ndarray) -> np.ndarray:
     m = u / basis.scale
     pure = np.flatnonzero(np.all(basis.monomials == basis.monomials[:, :1], axis=1))
     j = int(basis.monomials[pure[np.argmax(np.abs(m[pure]))], 0])
-    # v_a v_j**(k-1) is the monomial (a, j, ..., j); its index by binary search on the keys.
-    tuples = np.sort(np.column_stack([np.arange(d)] + [np.full(d, j)] * (k - 1)), axis=1)
-    key = np.zeros(d, dtype=np.int64)
-    all_keys = np.zeros(basis.size, dtype=np.int64)
-    for c in range(k):
-        key = key * d + tuples[:, c]
-        all_keys = all_keys * d + basis.monomials[:, c]
-    v = m[np.searchsorted(all_keys, key)]
+    # v_a v_j**(k-1) is the monomial (a, j, ..., j).
+    v = m[[basis.index_of((a,) + (j,) * (k - 1)) for a in range(d)]]
     nv = np.linalg.norm(v)
     return v / nv if nv > 0 else np.eye(d)[0]
 
@@ -239,7 +233,7 @@ def sos_upper_bound(
     tol: float = 1e-6,
     max_iter: int = 5000,
     verbose: bool = False,
-) -> OptimizeResult:
+) -> SOSResult:
     """Certified degree-``q`` sum-of-squares upper bound on ``||X||_(2->q)`` (even ``q``).
 
     Parameters
@@ -257,7 +251,7 @@ def sos_upper_bound(
         A vector near a maximiser (e.g. the power method's); warm-starts the
         solver with its rank-one moments, which are optimal when the
         relaxation is tight.
-    tol : float, default=1e-6
+    tol : float in (0, 1), default=1e-6
         The solve stops once the repaired bound is at most ``(1 + tol) *
         lower``.
     max_iter : int, default=5000
@@ -267,14 +261,17 @@ def sos_upper_bound(
 
     Returns
     -------
-    OptimizeResult
-        ``upper`` (certified bound on the norm), ``certificate``
+    SOSResult
+        A :class:`~randopt.norms.NormResult` (``upper`` deterministic,
+        ``norm`` the estimate, ``lower`` 0) with ``upper`` (certified bound
+        on the norm), ``certificate``
         (:class:`~randopt.norms.sos_certificate.SOSCertificate`), ``estimate``
         (the solver's uncertified ``lam**(1/q)``), ``v`` (the best unit vector
         seen: the start, or one read off the kernel of the Gram matrix and
         refined by the power method),
-        ``nit`` (SCS iterations), ``status`` (SCS's last status),
-        ``solve_time`` (seconds).
+        ``nit`` (SCS iterations), ``status`` (0: SCS reported "solved...",
+        1: not), ``message`` (SCS's last status; it was ``status`` before: an
+        int there now, as in every other result), ``solve_time`` (seconds).
 
     Raises
     ------
@@ -299,7 +296,10 @@ def sos_upper_bound(
     q = check_scalar(q, "q", kind=int, low=4)
     if q % 2:
         raise ValueError(f"q must be an even integer >= 4 for the SoS bound, got {q}")
-    tol = check_scalar(tol, "tol", kind=float, low=0.0, low_inclusive=False)
+    # A relative tolerance: at 1 or above the goal ((1 + tol) lower)**q overflows for
+    # large q (was an OverflowError at tol = 1e300) and certifies nothing anyway.
+    tol = check_scalar(tol, "tol", kind=float, low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
     max_iter = check_positive_int(max_iter, "max_iter")
     n, d = A.shape
     D = sos_size(d, q)
@@ -324,8 +324,7 @@ def sos_upper_bound(
     t_start = time.perf_counter()
     amax = float(np.abs(A).max()) if A.size else 0.0
     if amax == 0.0:
-        return OptimizeResult(upper=0.0, certificate=None, estimate=0.0, v=np.eye(d)[0], nit=0,
-                              status="zero matrix", solve_time=0.0)
+        return _sos_result(0.0, None, 0.0, np.eye(d)[0], 0, "zero matrix", 0.0)
     # Power-of-two scalings (exact): first the entries into [1/2, 1), then the norm.
     e0 = -math.frexp(amax)[1]
     A0 = np.ldexp(A, e0)
@@ -401,7 +400,16 @@ def sos_upper_bound(
     upper = verify_sos_certificate(A, cert)
     if v_best is None:
         v_best = _refine(Xs, _vector_hint(basis, u), q)[1]
-    return OptimizeResult(upper=upper, certificate=cert,
-                          estimate=math.ldexp(max(est, 0.0) ** (1 / q), -exponent),
-                          v=v_best, nit=nit, status=status,
-                          solve_time=time.perf_counter() - t_start)
+    return _sos_result(upper, cert, math.ldexp(max(est, 0.0) ** (1 / q), -exponent), v_best,
+                       nit, status, time.perf_counter() - t_start)
+
+
+def _sos_result(upper: float, cert: Any, estimate: float, v: np.ndarray, nit: int,
+                message: str, solve_time: float) -> SOSResult:
+    # SCS's "solved (inaccurate ...)" counts: the certificate is verified either way.
+    solved = message.startswith("solved") or message == "zero matrix"
+    return SOSResult(
+        norm=estimate, lower=0.0, upper=upper, upper_kind="deterministic",
+        failure_probability=0.0, n_matvec=0, nit=nit, converged=solved, method="sos",
+        certificate=cert, estimate=estimate, v=v, status=0 if solved else 1, message=message,
+        solve_time=solve_time)

@@ -2,7 +2,7 @@ r"""Sum-of-squares certificates for ``max_(||v||=1) sum_i <x_i, v>**q``, valid i
 
 A certificate is a pair ``(lam, G)``: a float ``lam`` and a symmetric float
 matrix ``G`` indexed by the degree-``k`` monomials (``q = 2k``, unscaled
-basis ``m(v)``, see :class:`~randopt.norms.sos_basis.MonomialBasis`).  It
+basis ``m(v)``, see :class:`~randopt.norms._sos_basis.MonomialBasis`).  It
 proves an upper bound on ``p(v) = sum_i <x_i, v>**q`` over the unit sphere
 as follows.  Define the residual form ``r`` by the identity (exact real
 arithmetic on the float data ``X``, ``lam``, ``G``)
@@ -76,7 +76,7 @@ import numpy as np
 import scipy.linalg
 
 from .._validation import check_matrix, check_scalar
-from .sos_basis import MonomialBasis
+from ._sos_basis import MonomialBasis
 
 __all__ = ["SOSCertificate", "build_certificate", "is_positive_definite",
            "verify_sos_certificate"]

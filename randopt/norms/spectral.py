@@ -9,14 +9,14 @@ stopping rule:
 
 ``"lanczos"`` (default)
     Golub-Kahan-Lanczos with restarts on breakdown and a probabilistic upper
-    bound (:mod:`randopt.norms.spectral_lanczos`).
+    bound (:mod:`randopt.norms._spectral_lanczos`).
 ``"power"``
-    Power iteration on ``A^T A`` (:mod:`randopt.norms.spectral_power`).
+    Power iteration on ``A^T A`` (:mod:`randopt.norms._spectral_power`).
 ``"randomized"``
     Randomised subspace iteration with the HMT residual bound
-    (:mod:`randopt.norms.spectral_randomized`).
+    (:mod:`randopt.norms._spectral_randomized`).
 ``"exact"``
-    Dense SVD (:mod:`randopt.norms.spectral_exact`).
+    Dense SVD (:mod:`randopt.norms._spectral_exact`).
 
 What holds for every method:
 
@@ -62,13 +62,13 @@ import numpy as np
 
 from .._validation import check_choice, check_random_state, check_scalar
 from ..operands import as_operand
-from ._products import ScaledProducts, vector_norm
-from ._rounding import frobenius_upper, hoelder_upper, round_down, round_up, scaled
+from ._products import ScaledProducts, delivered_unit_roundoff, vector_norm
+from ._rounding import UNIT_ROUNDOFF, frobenius_upper, hoelder_upper, round_down, round_up, scaled
+from ._spectral_exact import exact_bracket
+from ._spectral_lanczos import lanczos_bracket
+from ._spectral_power import power_bracket
+from ._spectral_randomized import randomized_bracket
 from .result import NormResult
-from .spectral_exact import exact_bracket
-from .spectral_lanczos import lanczos_bracket
-from .spectral_power import power_bracket
-from .spectral_randomized import randomized_bracket
 
 __all__ = ["spectral_norm", "SPECTRAL_METHODS"]
 
@@ -91,15 +91,21 @@ def _unscale(x: float, exponent: int, up: bool) -> float:
     return y
 
 
-def _operator_exponent(op: Any, rng: np.random.Generator) -> tuple[int, int]:
-    """A power of two near ``||A g||`` for a random unit ``g`` (for operators), and the
-    products it took.
+def _operator_exponent(op: Any, rng: np.random.Generator) -> tuple[int, int, float]:
+    """A power of two near ``||A g||`` for a random unit ``g`` (for operators), the
+    products it took, and the unit roundoff the products are delivered in.
 
     Taken from ``max_i |(A g)_i|`` (within ``sqrt(m)`` of the norm), never from a sum of
     squares: ``np.linalg.norm`` underflows to 0 for ``||A g|| ~ 1e-181`` (the run then
     used exponent 0 and reported the bracket [0, 0] for a non-zero operator) and
     overflows near 1e155.  Retried with the input scaled down (the product overflowed)
     or up (it underflowed to 0).
+
+    Precision: a bound must account for the precision the operator actually computes
+    in, not the float64 it returns.  The probe's products ``A g`` and ``A^T h`` (``h``
+    Gaussian) of a float32 operator lie on the float32 grid in every entry (a float64
+    product does so with probability about ``2**-29`` per entry): then every margin
+    uses float32's unit roundoff (:func:`~randopt.norms._products.delivered_unit_roundoff`).
     """
     g = rng.standard_normal(op.n_cols)
     g /= vector_norm(g)
@@ -110,10 +116,14 @@ def _operator_exponent(op: Any, rng: np.random.Generator) -> tuple[int, int]:
             y = np.asarray(op.matvec(np.ldexp(g, -shift)), dtype=np.float64)
             top = float(np.abs(y).max()) if y.size else 0.0
         if math.isfinite(top) and top > 0:
-            return math.frexp(top)[1] + shift, count
+            h = rng.standard_normal(op.n_rows)
+            with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+                x = op.rmatvec(h / vector_norm(h))
+            u = max(delivered_unit_roundoff(y), delivered_unit_roundoff(x))
+            return math.frexp(top)[1] + shift, count + 1, u
         if top == 0.0 and shift == 0:
             continue  # zero (or underflowed): try a larger input
-    return (1024 if not math.isfinite(top) else 0), count
+    return (1024 if not math.isfinite(top) else 0), count, UNIT_ROUNDOFF
 
 
 def _zero_result(shape: tuple[int, int], method: str) -> NormResult:
@@ -143,7 +153,12 @@ def spectral_norm(
         Real matrix of shape (m, n), read through
         :func:`randopt.operands.as_operand` (torch tensors and other
         ``__array__`` objects are dense arrays; a ``LinearOperator`` needs
-        ``matvec`` and ``rmatvec``).
+        ``matvec`` and ``rmatvec``).  The bounds account for the precision
+        the products are computed in: a ``LinearOperator`` is probed with one
+        product each way, and one whose products lie on the float32 (float16)
+        grid is treated as computing in that precision (wider rounding
+        margins on ``lower`` and ``upper``); every other input is multiplied
+        in float64.
     method : {"lanczos", "power", "randomized", "exact"}, default="lanczos"
         See the module docstring; each method's module gives its stopping
         rule and bound.
@@ -233,9 +248,11 @@ def spectral_norm(
         abs_A = det_upper
         abs_B = scaled(abs_A, -exponent) * (1 + 1e-15) if math.isfinite(abs_A) else math.inf
     else:
-        exponent, extra_matvec = _operator_exponent(op, rng)
+        exponent, extra_matvec, unit_roundoff = _operator_exponent(op, rng)
         abs_B = math.inf
     B = ScaledProducts(op, exponent, abs_B)
+    if op.format == "operator":
+        B.unit_roundoff = unit_roundoff
     if method == "exact":
         res = exact_bracket(B)
         kind, fail = "exact", 0.0

@@ -38,7 +38,7 @@ Upper bound, the least of (``upper_method`` says which won)
       ``c`` is optimised by golden-section on the convex function
       ``c -> lambda_max + c`` with warm-started Lanczos; the final
       eigenvalue is bounded from above by Lanczos from a random start with
-      the probabilistic bound of :mod:`randopt.norms._bounds`
+      the probabilistic bound of :mod:`randopt.linalg.bounds`
       (failure probability ``failure_probability``).  It is the
       ``d**(1/4)``-approximation baseline of the SoS literature and a
       restriction of the degree-4 SoS bound (one particular Gram matrix).
@@ -76,7 +76,8 @@ from .._validation import (
     check_random_state,
     check_scalar,
 )
-from ._bounds import EPS, lanczos, log_beta_quantile, polynomial_upper_bound, ritz
+from ..linalg import lanczos, log_beta_quantile, polynomial_upper_bound, ritz_values
+from ..linalg.bounds import EPS
 from .result import NormResult
 from .sos import MAX_SOS_SIZE, sos_available, sos_size, sos_upper_bound
 
@@ -84,6 +85,8 @@ __all__ = ["two_to_q_norm"]
 
 #: Largest Gram matrix the default ``method="auto"`` hands to the SoS solver (d = 30, q = 4).
 AUTO_SOS_SIZE = 465
+#: Largest degree of a direct SoS bound (higher even ``q``: degree 4 and interpolation).
+MAX_SOS_DEGREE = 50
 #: The power method stops when a relative increase falls below this.
 _POWER_TOL = 1e-13
 _METHODS = ("auto", "sos", "spectral", "interpolation")
@@ -159,7 +162,7 @@ def _top_eig(X, c, v0, tol, maxiter, log_s=None):
     state = {"prev": None, "upper": math.inf}
 
     def stop(alpha, beta, log_gamma):
-        theta = ritz(alpha, beta)
+        theta = ritz_values(alpha, beta)
         top = float(theta[-1])
         if log_s is not None:
             up = polynomial_upper_bound(theta, None, log_gamma, log_s)
@@ -172,13 +175,13 @@ def _top_eig(X, c, v0, tol, maxiter, log_s=None):
 
     run = lanczos(_quartic_operator(X, c), v0, maxiter, project=lambda w: _sym_project(w, d),
                   stop=stop)
-    vals, vecs = ritz(run["alpha"], run["beta"], vectors=True)
-    y = run["basis"].T @ vecs[:, -1]
+    vals, vecs = run.ritz(vectors=True)
+    y = run.basis.T @ vecs[:, -1]
     top = float(vals[-1])
     upper = state["upper"]
-    if log_s is not None and not math.isfinite(run["log_gamma"]):
-        upper = top * (1 + 16 * run["alpha"].size * EPS) + 16 * EPS * abs(top)
-    return top, y, upper, run["nmatvec"]
+    if log_s is not None and not math.isfinite(run.log_gamma):
+        upper = top * (1 + 16 * run.alpha.size * EPS) + 16 * EPS * abs(top)
+    return top, y, upper, run.n_matvec
 
 
 def _sym_gaussian(d: int, rng) -> np.ndarray:
@@ -234,8 +237,15 @@ def _quartic_bound(X, rng, delta, tol=1e-9, maxiter=300):
 
 
 def _sos_degree(d: int, q: float, limit: int) -> int | None:
-    """Degree of the SoS bound for this ``q``: ``q`` itself when even and in reach, else 4."""
-    if q == int(q) and int(q) % 2 == 0 and sos_size(d, int(q)) <= limit:
+    """Degree of the SoS bound for this ``q``: ``q`` itself when even and in reach, else 4.
+
+    In reach: a Gram matrix of order at most ``limit`` and a degree at most
+    :data:`MAX_SOS_DEGREE` (the scaled monomial basis spans ``sqrt(C(q/2, q/4))``
+    in size, about ``1e7`` at ``q = 50``; far beyond, the solver's Gram matrix cannot be
+    repaired into a certified one, so higher ``q`` interpolate from degree 4).
+    """
+    if (q == int(q) and int(q) % 2 == 0 and int(q) <= MAX_SOS_DEGREE
+            and sos_size(d, int(q)) <= limit):
         return int(q)
     return 4 if sos_size(d, 4) <= limit else None
 
@@ -310,7 +320,7 @@ def two_to_q_norm(
         the top right singular vectors).
     max_iter : int, default=1000
         Power-method iterations per start.
-    tol : float, default=1e-5
+    tol : float in (0, 1), default=1e-5
         Requested bracket ``upper <= (1 + tol) * lower``: the SoS solver
         stops once it is met; ``converged`` reports it.
     subproblem_max_iter : int, default=5000
@@ -359,7 +369,10 @@ def two_to_q_norm(
     method = check_choice(method, "method", _METHODS)
     n_starts = check_positive_int(n_starts, "n_starts")
     max_iter = check_positive_int(max_iter, "max_iter")
-    tol = check_scalar(tol, "tol", kind=float, low=0.0, low_inclusive=False)
+    # A relative tolerance: at 1 or above the goal ((1 + tol) lower)**q overflows for
+    # large q (was an OverflowError at tol = 1e300) and certifies nothing anyway.
+    tol = check_scalar(tol, "tol", kind=float, low=0.0, high=1.0, low_inclusive=False,
+                       high_inclusive=False)
     subproblem_max_iter = check_positive_int(subproblem_max_iter, "subproblem_max_iter")
     failure_probability = check_scalar(failure_probability, "failure_probability", kind=float,
                                        low=0.0, high=1.0, low_inclusive=False,
@@ -436,6 +449,7 @@ def two_to_q_norm(
             v_deg = _power_method(A, v[:, None], 4, max_iter, _POWER_TOL)[0][:, 0]
         sol = sos_upper_bound(X_in, degree, v=v_deg, tol=tol / 2, max_iter=subproblem_max_iter)
         sos_info = {"certificate": sol.certificate, "nit": sol.nit, "status": sol.status,
+                    "message": sol.message,
                     "solve_time": sol.solve_time, "degree": degree, "estimate": sol.estimate}
         name = "sos" if degree == q else f"sos (degree {degree}) + interpolation"
         # Back to the scale of A (2**e X), rounded up; back() undoes it at the end.

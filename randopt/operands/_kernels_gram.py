@@ -4,8 +4,10 @@
 ``dense_gram_matvec`` / ``csr_gram_matvec``: ``sum_k coef[k] (a_k^T v) a_k``,
 over rows ``idx`` (all rows when ``idx`` is empty); ``dense_row_norms_sq``.
 Dense kernels take a C-ordered ``X``, sparse ones the three CSR arrays.
-Everything accumulates in float64 whatever the dtype of ``X``. Compiled on
-first call and cached on disk (``cache=True``).
+Everything accumulates in float64 whatever the dtype of ``X``, rows summed
+in order (serial: reproducible to the last bit). Compiled on first call and
+cached on disk (``cache=True``). The callers check ``idx`` and ``coef`` (one
+per selected row): the kernels index by them without bounds checks.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["dense_gram", "csr_gram", "dense_gram_matvec", "csr_gram_matvec", "dense_row_norms_sq"]
+__all__ = ["dense_gram", "csr_gram", "dense_gram_matvec", "csr_gram_matvec",
+           "dense_row_norms_sq"]
 
 # Re-association lets LLVM vectorise the row dot products; no-NaN/no-inf
 # assumptions stay off, so non-finite values still propagate.
@@ -21,57 +24,42 @@ _FAST = {"reassoc", "contract"}
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def dense_gram_matvec(X, idx, coef, v, out, nchunk):
+def dense_gram_matvec(X, idx, coef, v, out):
     """``out = sum_k coef[k] (a_k^T v) a_k`` over rows ``idx`` (all if empty)."""
     full = idx.shape[0] == 0
     n_rows = X.shape[0] if full else idx.shape[0]
     d = X.shape[1]
-    part = np.zeros((nchunk, d))
-    for c in range(nchunk):
-        lo = (c * n_rows) // nchunk
-        hi = ((c + 1) * n_rows) // nchunk
-        pc = np.zeros(d)
-        for k in range(lo, hi):
-            i = k if full else idx[k]
-            row = X[i]
-            t = 0.0
-            for j in range(d):
-                t += row[j] * v[j]
-            t *= coef[k]
-            for j in range(d):
-                pc[j] += t * row[j]
-        part[c] = pc
+    acc = np.zeros(d)
+    for k in range(n_rows):
+        i = k if full else idx[k]
+        row = X[i]
+        t = 0.0
+        for j in range(d):
+            t += row[j] * v[j]
+        t *= coef[k]
+        for j in range(d):
+            acc[j] += t * row[j]
     for j in range(d):
-        s = 0.0
-        for c in range(nchunk):
-            s += part[c, j]
-        out[j] = s
+        out[j] = acc[j]
 
 
 @numba.njit(cache=True)
-def csr_gram_matvec(data, indices, indptr, idx, coef, v, out, nchunk):
+def csr_gram_matvec(data, indices, indptr, idx, coef, v, out):
     """CSR twin of :func:`dense_gram_matvec`."""
     full = idx.shape[0] == 0
     n_rows = indptr.shape[0] - 1 if full else idx.shape[0]
     d = out.shape[0]
-    part = np.zeros((nchunk, d))
-    for c in range(nchunk):
-        lo = (c * n_rows) // nchunk
-        hi = ((c + 1) * n_rows) // nchunk
-        pc = part[c]
-        for k in range(lo, hi):
-            i = k if full else idx[k]
-            t = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                t += data[p] * v[indices[p]]
-            t *= coef[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                pc[indices[p]] += t * data[p]
+    acc = np.zeros(d)
+    for k in range(n_rows):
+        i = k if full else idx[k]
+        t = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            t += data[p] * v[indices[p]]
+        t *= coef[k]
+        for p in range(indptr[i], indptr[i + 1]):
+            acc[indices[p]] += t * data[p]
     for j in range(d):
-        s = 0.0
-        for c in range(nchunk):
-            s += part[c, j]
-        out[j] = s
+        out[j] = acc[j]
 
 
 # --------------------------------------------------------------------------- #
@@ -80,7 +68,7 @@ def csr_gram_matvec(data, indices, indptr, idx, coef, v, out, nchunk):
 
 
 @numba.njit(cache=True, fastmath=_FAST)
-def dense_gram(X, idx, coef, H_out, nchunk):
+def dense_gram(X, idx, coef, H_out):
     """``H_out = sum_k coef[k] a_k a_k^T`` over rows ``idx`` (all if empty).
 
     Accumulates the lower triangle only (half the multiply-adds), then mirrors.
@@ -88,59 +76,45 @@ def dense_gram(X, idx, coef, H_out, nchunk):
     full = idx.shape[0] == 0
     n_rows = X.shape[0] if full else idx.shape[0]
     d = X.shape[1]
-    part = np.zeros((nchunk, d, d))
-    for c in range(nchunk):
-        lo = (c * n_rows) // nchunk
-        hi = ((c + 1) * n_rows) // nchunk
-        pc = part[c]
-        row = np.empty(d)
-        for k in range(lo, hi):
-            i = k if full else idx[k]
-            ck = coef[k]
-            for j in range(d):
-                row[j] = X[i, j]
-            for j in range(d):
-                t = ck * row[j]
-                if t != 0.0:
-                    for m in range(j + 1):
-                        pc[j, m] += t * row[m]
+    acc = np.zeros((d, d))
+    row = np.empty(d)
+    for k in range(n_rows):
+        i = k if full else idx[k]
+        ck = coef[k]
+        for j in range(d):
+            row[j] = X[i, j]
+        for j in range(d):
+            t = ck * row[j]
+            if t != 0.0:
+                for m in range(j + 1):
+                    acc[j, m] += t * row[m]
     for j in range(d):
         for m in range(j + 1):
-            s = 0.0
-            for c in range(nchunk):
-                s += part[c, j, m]
-            H_out[j, m] = s
-            H_out[m, j] = s
+            H_out[j, m] = acc[j, m]
+            H_out[m, j] = acc[j, m]
 
 
 @numba.njit(cache=True)
-def csr_gram(data, indices, indptr, idx, coef, H_out, nchunk):
+def csr_gram(data, indices, indptr, idx, coef, H_out):
     """CSR twin of :func:`dense_gram` (cost: sum of squared row lengths)."""
     full = idx.shape[0] == 0
     n_rows = indptr.shape[0] - 1 if full else idx.shape[0]
     d = H_out.shape[0]
-    part = np.zeros((nchunk, d, d))
-    for c in range(nchunk):
-        lo = (c * n_rows) // nchunk
-        hi = ((c + 1) * n_rows) // nchunk
-        pc = part[c]
-        for k in range(lo, hi):
-            i = k if full else idx[k]
-            ck = coef[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                jp = indices[p]
-                t = ck * data[p]
-                for q in range(indptr[i], indptr[i + 1]):
-                    jq = indices[q]
-                    if jq <= jp:
-                        pc[jp, jq] += t * data[q]
+    acc = np.zeros((d, d))
+    for k in range(n_rows):
+        i = k if full else idx[k]
+        ck = coef[k]
+        for p in range(indptr[i], indptr[i + 1]):
+            jp = indices[p]
+            t = ck * data[p]
+            for q in range(indptr[i], indptr[i + 1]):
+                jq = indices[q]
+                if jq <= jp:
+                    acc[jp, jq] += t * data[q]
     for j in range(d):
         for m in range(j + 1):
-            s = 0.0
-            for c in range(nchunk):
-                s += part[c, j, m]
-            H_out[j, m] = s
-            H_out[m, j] = s
+            H_out[j, m] = acc[j, m]
+            H_out[m, j] = acc[j, m]
 
 
 @numba.njit(cache=True)

@@ -1,4 +1,4 @@
-"""Checks of the row selections and coefficients the operands' Gram methods take."""
+"""Row selections of the operands (``take_rows``, the Gram methods) and the block size."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ BLOCK = 1 << 14
 
 
 def as_index(idx: Any, n: int) -> np.ndarray:
+    """``idx`` as int64 row indices in ``[0, n)`` (``None``: the empty array, all rows)."""
     if idx is None:
         return EMPTY_IDX
     arr = np.asarray(idx)
@@ -22,10 +23,3 @@ def as_index(idx: Any, n: int) -> np.ndarray:
     if arr.size and (arr.min() < 0 or arr.max() >= n):
         raise ValueError(f"idx must hold row indices in [0, {n}), got [{arr.min()}, {arr.max()}]")
     return arr
-
-
-def as_coef(coef: Any, count: int) -> np.ndarray:
-    c = np.ascontiguousarray(coef, dtype=np.float64)
-    if c.shape != (count,):
-        raise ValueError(f"coef must have shape ({count},), one per selected row; got {c.shape}")
-    return c

@@ -17,6 +17,7 @@ the algorithms above accumulate in float64.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -322,5 +323,37 @@ class Operand(ABC):
         -------
         ndarray of shape (d,), float64
         """
-        rows = self if idx is None else self.take_rows(idx)
-        return rows.gram_matvec(None, coef, v)
+        return self.gram_product(idx, coef)(v)
+
+    def gram_product(
+        self, idx: np.ndarray | None, coef: np.ndarray
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """The product ``v -> sum_k coef[k] a_{idx[k]} (a_{idx[k]}^T v)``, prepared once.
+
+        ``idx`` and ``coef`` are checked here, once; each product then checks
+        only the length of ``v`` before the kernel runs: the form a Hessian
+        of many products (a Krylov solver's) takes.
+
+        Parameters
+        ----------
+        idx : ndarray of int or None
+            Rows (all when None).
+        coef : ndarray of float64, one per selected row
+
+        Returns
+        -------
+        callable
+            ``v (shape (d,)) -> ndarray of shape (d,), float64``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.operands import as_operand
+        >>> product = as_operand(np.eye(3)).gram_product(np.array([0, 2]), np.array([2.0, 5.0]))
+        >>> product(np.ones(3)).tolist()
+        [2.0, 0.0, 5.0]
+        """
+        if idx is not None:
+            return self.take_rows(idx).gram_product(None, coef)
+        # Operands that implement gram_matvec (operators, Dask) bind it.
+        return functools.partial(self.gram_matvec, None, coef)

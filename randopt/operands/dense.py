@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._validation import check_matrix
 from . import _kernels_gram, _kernels_normal
-from ._rows import BLOCK, EMPTY_IDX, as_coef, as_index
+from ._rows import BLOCK, EMPTY_IDX, as_index
 from .base import Operand
 from .parallel import row_chunks, threads_for
 
@@ -74,7 +75,7 @@ class DenseOperand(Operand):
         """``A^T (A V)``: one fused pass for a vector and a C-ordered ``A``.
 
         For several columns BLAS's two matrix products are faster than the
-        fused loop (measured in ``experiments/bench_sketch.py``), and a
+        fused loop (measured in ``benchmarks/bench_sketch.py``), and a
         Fortran-ordered ``A`` uses two products too.
 
         Parameters
@@ -159,9 +160,14 @@ class DenseOperand(Operand):
 
     def _kernel_rows(self, idx: np.ndarray | None, coef: np.ndarray):
         """``(X, rows, coef)`` for the Gram kernels, which read C-ordered rows."""
-        rows = as_index(idx, self.n_rows)
-        c = as_coef(coef, self.n_rows if idx is None else rows.shape[0])
         X = self._data
+        rows = EMPTY_IDX if idx is None else as_index(idx, X.shape[0])
+        count = X.shape[0] if idx is None else rows.shape[0]
+        c = np.ascontiguousarray(coef, dtype=np.float64)
+        if c.shape != (count,):
+            raise ValueError(
+                f"coef must have shape ({count},), one per selected row; got {c.shape}"
+            )
         if not X.flags.c_contiguous:
             # Gather the selected rows in C order (all of them when idx is None).
             if idx is not None:
@@ -171,15 +177,23 @@ class DenseOperand(Operand):
 
     def gram(self, idx: np.ndarray | None, coef: np.ndarray) -> np.ndarray:
         X, rows, c = self._kernel_rows(idx, coef)
-        H = np.empty((self.n_cols, self.n_cols))
-        _kernels_gram.dense_gram(X, rows, c, H, 1)
+        H = np.empty((X.shape[1], X.shape[1]))
+        _kernels_gram.dense_gram(X, rows, c, H)
         return H
 
-    def gram_matvec(self, idx: np.ndarray | None, coef: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def gram_product(
+        self, idx: np.ndarray | None, coef: np.ndarray
+    ) -> Callable[[np.ndarray], np.ndarray]:
         X, rows, c = self._kernel_rows(idx, coef)
-        vv = np.ascontiguousarray(v, dtype=np.float64)
-        if vv.shape != (self.n_cols,):
-            raise ValueError(f"v must have shape ({self.n_cols},), got {vv.shape}")
-        out = np.empty(self.n_cols)
-        _kernels_gram.dense_gram_matvec(X, rows, c, vv, out, 1)
-        return out
+        d = X.shape[1]
+        kernel = _kernels_gram.dense_gram_matvec
+
+        def product(v: np.ndarray) -> np.ndarray:
+            vv = np.ascontiguousarray(v, dtype=np.float64)
+            if vv.shape != (d,):
+                raise ValueError(f"v must have shape ({d},), got {vv.shape}")
+            out = np.empty(d)
+            kernel(X, rows, c, vv, out)
+            return out
+
+        return product

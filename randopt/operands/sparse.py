@@ -10,13 +10,14 @@ copy. The caller's matrix is never modified.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _kernels_gram, _kernels_normal
-from ._rows import BLOCK, as_coef, as_index
+from ._rows import BLOCK, EMPTY_IDX, as_index
 from .base import Operand
 from .parallel import row_chunks, threads_for
 
@@ -302,21 +303,38 @@ class SparseOperand(Operand):
     def to_dense(self) -> np.ndarray:
         return self._matrix.toarray().astype(np.float64, copy=False)
 
+    def _kernel_rows(self, idx: np.ndarray | None, coef: np.ndarray):
+        """``(rows, coef)`` for the Gram kernels, checked."""
+        rows = EMPTY_IDX if idx is None else as_index(idx, self.shape[0])
+        count = self.shape[0] if idx is None else rows.shape[0]
+        c = np.ascontiguousarray(coef, dtype=np.float64)
+        if c.shape != (count,):
+            raise ValueError(
+                f"coef must have shape ({count},), one per selected row; got {c.shape}"
+            )
+        return rows, c
+
     def gram(self, idx: np.ndarray | None, coef: np.ndarray) -> np.ndarray:
-        rows = as_index(idx, self.n_rows)
-        c = as_coef(coef, self.n_rows if idx is None else rows.shape[0])
+        rows, c = self._kernel_rows(idx, coef)
         A = self._csr()
-        H = np.empty((self.n_cols, self.n_cols))
-        _kernels_gram.csr_gram(A.data, A.indices, A.indptr, rows, c, H, 1)
+        H = np.empty((self.shape[1], self.shape[1]))
+        _kernels_gram.csr_gram(A.data, A.indices, A.indptr, rows, c, H)
         return H
 
-    def gram_matvec(self, idx: np.ndarray | None, coef: np.ndarray, v: np.ndarray) -> np.ndarray:
-        rows = as_index(idx, self.n_rows)
-        c = as_coef(coef, self.n_rows if idx is None else rows.shape[0])
-        vv = np.ascontiguousarray(v, dtype=np.float64)
-        if vv.shape != (self.n_cols,):
-            raise ValueError(f"v must have shape ({self.n_cols},), got {vv.shape}")
+    def gram_product(
+        self, idx: np.ndarray | None, coef: np.ndarray
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        rows, c = self._kernel_rows(idx, coef)
         A = self._csr()
-        out = np.empty(self.n_cols)
-        _kernels_gram.csr_gram_matvec(A.data, A.indices, A.indptr, rows, c, vv, out, 1)
-        return out
+        data, indices, indptr, d = A.data, A.indices, A.indptr, self.shape[1]
+        kernel = _kernels_gram.csr_gram_matvec
+
+        def product(v: np.ndarray) -> np.ndarray:
+            vv = np.ascontiguousarray(v, dtype=np.float64)
+            if vv.shape != (d,):
+                raise ValueError(f"v must have shape ({d},), got {vv.shape}")
+            out = np.empty(d)
+            kernel(data, indices, indptr, rows, c, vv, out)
+            return out
+
+        return product

@@ -58,7 +58,6 @@ References
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -72,21 +71,16 @@ from .._validation import (
     check_scalar,
     check_vector,
 )
+from ..linalg import power_iteration
 from ..oracles import HessianSampler, rounded_sample_size
 from ..sketch import Sample
-from ._guards import CheckedHessian, as_objective
-from .history import History, apply_callback
+from .loop import STATUS_MESSAGES, SolverState, as_objective, check_stopping, hessian_at
 
 __all__ = ["adaptive_batch_sgd", "ADAPTIVE_BATCH_STATUS"]
 
-#: ``result.status`` -> ``result.message`` (codes shared with :data:`STATUS_MESSAGES`).
-ADAPTIVE_BATCH_STATUS = {
-    0: "Optimization terminated successfully: gradient norm <= gtol.",
-    1: "Maximum number of epochs (or of updates, max_iter) reached.",
-    2: "Maximum cost (max_props propagations) reached.",
-    3: "Maximum time (max_time seconds) reached.",
-    99: "The callback requested termination (raised StopIteration or returned True).",
-}
+#: ``result.status`` -> ``result.message``: the codes of :data:`STATUS_MESSAGES`
+#: that this solver returns (one table for every solver).
+ADAPTIVE_BATCH_STATUS = {k: STATUS_MESSAGES[k] for k in (0, 1, 2, 3, 99)}
 
 _COLUMNS = ("epoch", "updates", "loss", "grad_norm", "batch_size", "learning_rate",
             "top_eigenvalue", "time", "props")
@@ -256,22 +250,14 @@ def adaptive_batch_sgd(
     power_tol = check_scalar(power_tol, "power_tol", low=0, high=1, low_inclusive=False,
                              high_inclusive=False)
     power_max_iter = check_scalar(power_max_iter, "power_max_iter", kind=int, low=1)
-    gtol = check_scalar(gtol, "gtol", low=0)
-    max_iter = check_scalar(max_iter, "max_iter", kind=int, low=0, allow_none=True)
-    max_props = check_scalar(max_props, "max_props", low=0, low_inclusive=False, allow_inf=True)
-    max_time = check_scalar(max_time, "max_time", low=0, low_inclusive=False, allow_inf=True)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable(x, info) or None, got {callback!r}")
+    gtol, max_iter, max_props, max_time = check_stopping(gtol, max_iter, max_props, max_time,
+                                                         callback, unlimited_iter=True)
     rng = check_random_state(random_state)
 
-    clock = time.perf_counter
-    t_start = clock()
-    counts = {"nfev": 0, "njev": 0, "nhev": 0}
-    history = History(_COLUMNS)
+    state = SolverState(_COLUMNS, callback, max_iter=max_iter, max_props=max_props,
+                        max_time=max_time)
     eigenvalues: list[float] = []
     lr0, b0 = lr, b
-    props = 0.0
-    updates = 0
     velocity = np.zeros(d)
     lam_ref = None
     eigvec = None
@@ -279,32 +265,25 @@ def adaptive_batch_sgd(
     growing = b < b_max
 
     def exact(w: np.ndarray) -> Any:
-        counts["nfev"] += 1
-        counts["njev"] += 1
-        ev = objective.evaluate(w)
+        state.nfev += 1
+        state.njev += 1
+        _check_diverged(w, state.nit, lr)
+        try:
+            ev = objective.evaluate(w)
+        except ValueError as exc:
+            raise _failure(exc, w, state.nit, lr) from exc
         if not (math.isfinite(float(ev.fun)) and np.isfinite(ev.grad).all()):
-            where = ("x0; pick another x0" if updates == 0 else f"the iterate after {updates} "
-                     "updates; lower learning_rate (or check the objective)")
+            where = ("x0; pick another x0" if state.nit == 0 else f"the iterate after "
+                     f"{state.nit} updates; lower learning_rate (or check the objective)")
             raise ValueError(f"the objective or its gradient is not finite at {where}")
         return ev
 
     def record(ev: Any, epoch: float, lam: float) -> bool:
-        row = {"epoch": epoch, "updates": updates, "loss": float(ev.fun),
-               "grad_norm": float(np.linalg.norm(ev.grad)), "batch_size": rows,
-               "learning_rate": lr, "top_eigenvalue": lam, "time": clock() - t_start,
-               "props": props}
-        row, stop = apply_callback(callback, x, row)
-        history.append(**row)
-        return stop
-
-    def limit() -> int | None:
-        if max_iter is not None and updates >= max_iter:
-            return 1
-        if props >= max_props:
-            return 2
-        if clock() - t_start >= max_time:
-            return 3
-        return None
+        return state.record(x, {
+            "epoch": epoch, "updates": state.nit, "loss": float(ev.fun),
+            "grad_norm": float(np.linalg.norm(ev.grad)), "batch_size": rows,
+            "learning_rate": lr, "top_eigenvalue": lam,
+        })
 
     rows = rounded_sample_size(objective, b)
     ev = exact(x)
@@ -316,7 +295,7 @@ def adaptive_batch_sgd(
         elif epoch >= epochs:
             status = 1
         else:
-            status = limit()
+            status = state.budget_status()
         if status is not None:
             break
         perm = rng.permutation(n)
@@ -324,20 +303,23 @@ def adaptive_batch_sgd(
         done = 0
         while done < n_batches and status is None:
             idx = np.sort(perm[done * rows:(done + 1) * rows]).astype(np.int64, copy=False)
-            g = objective.gradient(x, Sample(idx, np.full(rows, n / rows)))
-            counts["njev"] += 1
+            try:
+                g = objective.gradient(x, Sample(idx, np.full(rows, n / rows)))
+            except ValueError as exc:
+                raise _failure(exc, x, state.nit, lr) from exc
+            state.njev += 1
             g = np.asarray(g, dtype=np.float64)
             if g.shape != (d,) or not np.isfinite(g).all():
                 raise ValueError(
-                    f"the batch gradient is not a finite vector of length {d} after {updates} "
-                    "updates; lower learning_rate (or check the objective)"
+                    f"the batch gradient is not a finite vector of length {d} after "
+                    f"{state.nit} updates; lower learning_rate (or check the objective)"
                 )
-            props += 2 * rows
+            state.props += 2 * rows
             velocity = momentum * velocity + g
             x = x - lr * velocity
-            updates += 1
+            state.nit += 1
             done += 1
-            status = limit() if done < n_batches else None
+            status = state.budget_status() if done < n_batches else None
         ev = exact(x)
         if status is not None:
             # Stopped mid-epoch: record the partial epoch and end.
@@ -346,11 +328,13 @@ def adaptive_batch_sgd(
         epoch += 1
         lam = math.nan
         if growing and epoch % eigen_interval == 0:
-            H = CheckedHessian.at(objective, ev, hessian_sampler.draw(ev, rng), False, d)
+            H = hessian_at(objective, ev, hessian_sampler.draw(ev, rng), False, d)
             start = eigvec if eigvec is not None else rng.standard_normal(d)
-            lam, eigvec = _power_iteration(H, start, power_tol, power_max_iter)
-            counts["nhev"] += H.n_products
-            props += 2 * H.n_rows * H.n_products
+            power = power_iteration(H.matvec, start, tol=power_tol, max_iter=power_max_iter)
+            # the warm start of the next check: one product beyond the quotient's vector
+            lam, eigvec = power.eigenvalue, power.next_vector
+            state.nhev += H.n_products
+            state.props += 2 * H.n_rows * H.n_products
             eigenvalues.append(lam)
             checks_since_growth += 1
             if lam_ref is None:
@@ -367,26 +351,30 @@ def adaptive_batch_sgd(
         if record(ev, epoch, lam):
             status = 99
 
-    return OptimizeResult(
-        x=x,
-        fun=float(ev.fun),
-        jac=ev.grad,
-        nit=updates,
-        nepoch=float(history.as_dict()["epoch"][-1]),
-        success=status == 0,
-        status=status,
-        message=ADAPTIVE_BATCH_STATUS[status],
-        history=history.as_dict(),
-        props=props,
-        time=clock() - t_start,
-        batch_size=rows,
-        learning_rate=lr,
-        eigenvalues=np.asarray(eigenvalues),
-        **counts,
-    )
+    return state.result(x, float(ev.fun), ev.grad, status,
+                        nepoch=float(state.history.as_dict()["epoch"][-1]), batch_size=rows,
+                        learning_rate=lr, eigenvalues=np.asarray(eigenvalues))
 
 
-def _power_iteration(H: CheckedHessian, start: np.ndarray, tol: float,
+def _check_diverged(x: np.ndarray, updates: int, lr: float) -> None:
+    """Refuse an iterate that overflowed, naming the learning rate that made it."""
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"the iteration diverged: the iterate holds NaN or infinity after {updates} updates "
+            f"with learning_rate={lr!r}; lower learning_rate"
+        )
+
+
+def _check_diverged(x: np.ndarray, updates: int, lr: float) -> None:
+    """Refuse an iterate that overflowed, naming the learning rate that made it."""
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"the iteration diverged: the iterate holds NaN or infinity after {updates} updates "
+            f"with learning_rate={lr!r}; lower learning_rate"
+        )
+
+
+def _power_iteration(H: Any, start: np.ndarray, tol: float,
                      max_iter: int) -> tuple[float, np.ndarray]:
     """Dominant eigenpair of ``H`` by power iteration (Rayleigh quotients).
 
@@ -408,3 +396,16 @@ def _power_iteration(H: CheckedHessian, start: np.ndarray, tol: float,
         if converged:
             break
     return lam, v
+
+
+def _failure(exc: ValueError, x: np.ndarray, updates: int, lr: float) -> ValueError:
+    """The objective's error at ``x``, saying where: at ``x0``, or after a diverging step."""
+    if updates == 0:
+        return ValueError(f"the objective failed at x0 ({exc}); pick another x0")
+    with np.errstate(over="ignore"):
+        x_norm = float(np.linalg.norm(x))
+    return ValueError(
+        f"the objective failed at the iterate after {updates} updates (||x|| = "
+        f"{x_norm:.3g}): {exc}. The iteration has probably diverged: "
+        f"lower learning_rate (now {lr!r})"
+    )

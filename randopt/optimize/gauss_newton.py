@@ -65,9 +65,13 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._validation import check_random_state, check_scalar, check_vector
+from ..linalg import NystromPreconditioner, conjugate_gradient
 from ..sketch import sample_rows
-from ._guards import CheckedHessian, as_objective
-from ._machinery import Run, _SamplingPlan, check_stopping
+from ._options import fill_doc
+from .forcing import as_forcing_term
+from .loop import SolverState, _columns, as_objective, check_stopping, hessian_at
+from .preconditioning import as_preconditioner, checked_preconditioner
+from .sample_size import SamplingPlan
 
 __all__ = ["gauss_newton"]
 
@@ -85,37 +89,24 @@ class _ConjugateGradient:
     prefers_matrix = True
 
     @staticmethod
-    def solve(matvec: Callable, g: np.ndarray, tol: float, max_iter: int) -> tuple:
-        """``(p, products)``: stop at ``||G p + g|| <= tol ||g||`` or ``max_iter`` products.
+    def solve(matvec: Callable, g: np.ndarray, tol: float, max_iter: int,
+              precondition: Callable | None = None) -> tuple:
+        """``(p, products, CGResult)``: stop at ``||G p + g|| <= tol ||g||`` or ``max_iter``.
 
         A search direction without curvature (``q^T G q <= 0``: in the null
         space of a semi-definite ``G``) ends the iteration; ``p`` then
         minimises the model on the Krylov space built so far. If that
         happens at the first step, ``p = -g``.
         """
-        p = np.zeros_like(g)
-        r = -g
-        q = r.copy()
-        rr = float(r @ r)
-        stop = (tol * math.sqrt(rr)) ** 2
-        k = 0
-        while k < max_iter and rr > stop:
-            Gq = matvec(q)
-            k += 1
-            qGq = float(q @ Gq)
-            if not qGq > 0.0:
-                break
-            a = rr / qGq
-            p += a * q
-            r = r - a * Gq
-            rr_next = float(r @ r)
-            q = r + (rr_next / rr) * q
-            rr = rr_next
+        res = conjugate_gradient(matvec, -g, rtol=tol, max_iter=max_iter,
+                                 precondition=precondition)
+        p, k = res.x, res.nhev
         if not p.any():
             p = -g.copy()
-        return p, k
+        return p, k, res
 
 
+@fill_doc
 def gauss_newton(
     objective: Any,
     x0: Any,
@@ -128,11 +119,12 @@ def gauss_newton(
     max_iter: int = 1000,
     max_props: float = math.inf,
     max_time: float = math.inf,
-    cg_tol: float = 1e-6,
+    cg_tol: Any = 1e-6,
     cg_max_iter: int = 20,
     c1: float = 1e-4,
     backtrack_factor: float = 0.5,
     max_backtracks: int = 20,
+    preconditioner: Any = None,
     callback: Callable[[np.ndarray, dict], Any] | None = None,
     random_state: Any = None,
 ) -> OptimizeResult:
@@ -146,14 +138,8 @@ def gauss_newton(
         Gauss-Newton curvature (the sigmoid least squares, logistic and
         squared losses do), or a user model offering Gauss-Newton-vector
         products (:meth:`~randopt.oracles.Objective.gauss_newton_model`).
-    x0 : array-like of shape (d,)
-        Starting point (not modified).
-    hessian_sampling : {"auto", "full", "uniform", "nonuniform"}, default="auto"
-        Rows of the Gauss-Newton matrix: all of them, a uniform sample
-        without replacement, or i.i.d. draws with ``p_i ~ c_i G_i ||a_i||^2``
-        (re-weighted by ``1 / (s p_i)``; the objective must offer
-        ``gauss_newton_probabilities``). ``"auto"`` is ``"uniform"`` for
-        objectives with rows to sample, else ``"full"``.
+    %(x0)s
+    %(hessian_sampling)s
     hessian_sample_size : int, float or "auto", default=0.05
         Rows per sample: a count in ``[1, n]`` or a fraction in ``(0, 1]``
         (5% in [1]_), or ``"auto"``: the
@@ -161,23 +147,17 @@ def gauss_newton(
         :func:`~randopt.optimize.trust_region` (a failed line search counts
         as a rejected step; no model is reused: the line search has no
         ratio ``rho`` to judge it by); ignored by ``"full"``.
-    gradient_sample_size : int or float, optional
-        Estimate the gradient on a fresh uniform sample of this size at each
-        evaluation (values stay exact). Default: full gradient, as in [1]_.
-    hessian_mode : {"auto", "explicit", "hessp"}, default="auto"
-        Form the sampled ``d x d`` matrix (``"auto"``: for finite sums with
-        ``d <= 1000``, never for ``matrix_free`` objectives), or use products.
-    gtol : float, default=1e-6
-        Stop when the gradient norm is at most ``gtol`` (>= 0).
-    max_iter : int, default=1000
-        Maximum iterations (each one direction and its line search; >= 0).
-    max_props : float, default=inf
-        Maximum propagations (see the module docstring; > 0).
-    max_time : float, default=inf
-        Maximum seconds (> 0).
-    cg_tol : float, default=1e-6
+    %(gradient_sample_size)s
+    %(hessian_mode)s
+    %(gtol)s
+    %(max_iter)s
+    %(max_props)s
+    %(max_time)s
+    cg_tol : float, "ew", "sqrt" or ForcingTerm, default=1e-6
         CG stops at ``||G_S p + g|| <= cg_tol ||g||``, in ``(0, 1)``
-        (MATLAB ``pcg``'s default, as in [1]_).
+        (MATLAB ``pcg``'s default, as in [1]_), or at a forcing term's
+        tolerance (as ``subproblem_tol`` of :func:`trust_region`:
+        :mod:`randopt.optimize.forcing`).
     cg_max_iter : int, default=20
         Maximum CG iterations (products) per direction, >= 1 (``pcg``'s
         ``min(d, 20)`` for ``d >= 20``).
@@ -187,27 +167,13 @@ def gauss_newton(
         ``t <- backtrack_factor * t`` after a failed trial, in ``(0, 1)``.
     max_backtracks : int, default=20
         Failed trials after the unit step before the step is rejected (>= 0).
-    callback : callable, optional
-        ``callback(x, info)`` after every history row (``info`` holds that
-        row); it returns None, a bool (True stops, status 99) or a dict of
-        extra history columns; raising ``StopIteration`` stops too.
-    random_state : None, int or numpy.random.Generator
-        Source of every random draw (Hessian and gradient samples).
+    %(preconditioner)s
+    %(callback)s
+    %(random_state)s
 
     Returns
     -------
-    scipy.optimize.OptimizeResult
-        The fields of :func:`randopt.optimize.trust_region`: ``x``, ``fun``,
-        ``jac``, ``nit`` (iterations), ``success``, ``status``, ``message``,
-        ``props``, ``time``, ``nfev`` (values: one per trial point), ``njev``
-        (gradients, one per value), ``nhev`` (Gauss-Newton-vector products),
-        ``hessian_sampling`` and ``history``: row 0 the starting point, one
-        row per iteration after it, keyed ``iteration``, ``loss``,
-        ``grad_norm``, ``step_size`` (the last ``t`` tried; 0 at row 0),
-        ``accepted`` (whether the line search succeeded), ``step_norm``
-        (``t ||p||``), ``inner_iterations`` (CG iterations),
-        ``hessian_rows``, ``time`` and ``props`` (cumulative), plus the
-        callback's keys.
+    %(result)s
 
     Notes
     -----
@@ -215,7 +181,7 @@ def gauss_newton(
     stopping tests and the result are those of
     :func:`randopt.optimize.newton_loop` (one shared module), so both stop,
     count and report alike. Status codes:
-    :data:`randopt.optimize.loop.STATUS_MESSAGES`. Status 4
+    :data:`randopt.optimize.STATUS_MESSAGES`. Status 4
     ("no further progress possible") also ends a run whose line search
     failed with a deterministic direction (exact Gauss-Newton matrix and
     gradient), which the next iteration would only repeat.
@@ -252,15 +218,16 @@ def gauss_newton(
     gtol, max_iter, max_props, max_time = check_stopping(gtol, max_iter, max_props, max_time,
                                                          callback)
     open_unit = dict(low=0, high=1, low_inclusive=False, high_inclusive=False)
-    cg_tol = check_scalar(cg_tol, "cg_tol", **open_unit)
+    forcing = as_forcing_term(cg_tol, "cg_tol", gtol=gtol)
+    precond = as_preconditioner(preconditioner, d, objective=objective)
     cg_max_iter = check_scalar(cg_max_iter, "cg_max_iter", kind=int, low=1)
     c1 = check_scalar(c1, "c1", **open_unit)
     beta = check_scalar(backtrack_factor, "backtrack_factor", **open_unit)
     max_backtracks = check_scalar(max_backtracks, "max_backtracks", kind=int, low=0)
     cg = _ConjugateGradient()
-    plan = _SamplingPlan(objective, cg, hessian_sampling, hessian_sample_size,
+    plan = SamplingPlan(objective, cg, hessian_sampling, hessian_sample_size,
                          gradient_sample_size, hessian_mode, cg_max_iter)
-    nonuniform = plan.sampler.scheme == "nonuniform"
+    nonuniform = plan.scheme == "nonuniform"
     if nonuniform and not callable(getattr(objective, "gauss_newton_probabilities", None)):
         raise TypeError(
             f"hessian_sampling='nonuniform' needs {type(objective).__name__}."
@@ -268,28 +235,40 @@ def gauss_newton(
         )
 
     n = objective.n_samples
-    run = Run(plan, "step_size", callback, gtol=gtol, max_iter=max_iter, max_props=max_props,
-              max_time=max_time)
-    ev, f, g, gnorm = run.start(x, rng)
+    state = SolverState(_columns("step_size"), callback, max_iter=max_iter,
+                        max_props=max_props, max_time=max_time)
+    ev, f, g, gnorm = state.start(objective, plan, x, rng)
 
-    def record(accepted: bool, t: float, step_norm: float, inner: int, rows: int) -> bool:
-        return run.recorder.record(x, it=run.nit, loss=f, grad_norm=gnorm, parameter=t,
-                                   accepted=accepted, step_norm=step_norm, inner=inner,
-                                   rows=rows, props=run.props)
+    def record(accepted: bool, t: float, step_norm: float, inner: int, rows: int,
+               spent: int = 0, tol: float = math.nan) -> bool:
+        return state.record(x, {
+            "iteration": state.nit, "loss": f, "grad_norm": gnorm, "step_size": t,
+            "accepted": accepted, "step_norm": step_norm, "inner_iterations": inner,
+            "hessian_rows": rows, "hessian_reused": False, "hessian_products": spent,
+            "subproblem_tol": tol,
+        })
 
     status = 99 if record(False, 0.0, 0.0, 0, 0) else None
     while status is None:
-        status = run.stop_status(gnorm <= gtol)
+        status = state.stop_status(gnorm <= gtol)
         if status is not None:
             break
         sample = _gauss_newton_sample(objective, plan, ev, rng, nonuniform)
         # A failed line search is final when nothing random changes the next direction.
         deterministic = sample is None and plan.grad_sampler is None
-        model = objective.gauss_newton_model(ev, sample=sample, explicit=plan.explicit)
-        G = CheckedHessian(model, d)
-        p, spent = cg.solve(G.matvec, g, cg_tol, cg_max_iter)
-        run.props += 2 * G.n_rows * spent
-        run.n_products += spent
+        G = hessian_at(objective, ev, sample, plan.explicit, d, gauss_newton=True)
+        tol = forcing.at(gnorm)
+        built, apply = 0, None
+        if precond is not None:
+            apply, built = precond.prepare(G, rng)
+            if apply is not None and not isinstance(apply, NystromPreconditioner):
+                apply = checked_preconditioner(apply, d, "gauss_newton")
+        p, inner, cg_res = cg.solve(G.matvec, g, tol, cg_max_iter, apply)
+        if precond is not None:
+            precond.judge(cg_res, gnorm)
+        spent = inner + built
+        state.props += 2 * G.n_rows * spent
+        state.nhev += spent
         slope = float(g @ p)
         if not slope < 0:  # rounding only (CG from 0 descends): fall back to -g
             p, slope = -g, -gnorm * gnorm
@@ -303,9 +282,11 @@ def gauss_newton(
             if t * p_norm <= x_scale:
                 status = 4
                 break
-            ev_trial = plan.evaluate(x + t * p, rng)
+            ev_trial = objective.evaluate(x + t * p, gradient_sample=plan.gradient_sample(rng))
+            state.nfev += 1
+            state.njev += 1
             trials += 1
-            run.props += n
+            state.props += n
             f_trial = float(ev_trial.fun)
             finite = math.isfinite(f_trial) and np.isfinite(ev_trial.grad).all()
             # Armijo; when the decrease it asks for is below round-off, a step that does
@@ -321,19 +302,19 @@ def gauss_newton(
             x, ev = x + t * p, ev_trial
             f, g = f_trial, ev.grad
             gnorm = float(np.linalg.norm(g))
-            run.props += plan.grad_cost
+            state.props += plan.grad_cost
         elif deterministic:
             status = 4
         # the "auto" schedule: a failed line search is a rejected model
         plan.observe(1.0 if accepted else -math.inf, accepted, gnorm, spent)
-        run.nit += 1
-        if record(accepted, t, t * p_norm, spent, G.n_rows):
+        state.nit += 1
+        if record(accepted, t, t * p_norm, inner, G.n_rows, spent, tol):
             status = 99
 
-    return run.result(x, f, g, status)
+    return state.result(x, f, g, status, hessian_sampling=repr(plan))
 
 
-def _gauss_newton_sample(objective: Any, plan: _SamplingPlan, ev: Any,
+def _gauss_newton_sample(objective: Any, plan: SamplingPlan, ev: Any,
                          rng: np.random.Generator, nonuniform: bool) -> Any:
     """The rows of the next Gauss-Newton matrix (``None``: all of them)."""
     if not nonuniform:

@@ -1,4 +1,9 @@
-"""The Hessian sample size of the sub-sampled Newton methods, chosen and grown by a cost model.
+"""The Hessian sample of the sub-sampled Newton methods, its size chosen by a cost model.
+
+:class:`SamplingPlan` is what a solver's loop holds per run: the Hessian and
+gradient samplers, the form of the Hessian (an explicit matrix or products)
+and, for ``hessian_sample_size="auto"``, the :class:`AdaptiveSampleSize`
+schedule below.
 
 ``hessian_sample_size="auto"`` (the default of :func:`randopt.optimize.trust_region`
 and :func:`randopt.optimize.arc`) asks an :class:`AdaptiveSampleSize` for the
@@ -95,7 +100,7 @@ The rule
    iterate). Accounting: a reused model costs no Hessian formation; its
    products still count ``2 |S|`` propagations each.
 
-Examples of the outcome (measured in ``experiments/bench_solvers.py``):
+Examples of the outcome (measured in ``benchmarks/bench_solvers.py``):
 ijcnn1 (49,990 x 22) goes exact from the start (its exact Hessian costs 3.8
 passes); a 500,000 x 201 logistic regression samples the 13,345-row floor
 (1.4 passes) throughout, each sample used once; any problem with ``n``
@@ -118,10 +123,19 @@ References
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
 
-from .._validation import check_bool, check_positive_int, check_scalar
+import numpy as np
 
-__all__ = ["AdaptiveSampleSize", "EVAL_COST", "GATHER_COST"]
+from .._validation import check_bool, check_choice, check_positive_int, check_scalar
+from ..oracles import HessianSampler
+
+__all__ = ["AdaptiveSampleSize", "EVAL_COST", "EXPLICIT_MAX_DIM", "GATHER_COST", "SamplingPlan"]
+
+#: Largest ``d`` for which ``hessian_mode="auto"`` forms the sampled Hessian.
+EXPLICIT_MAX_DIM = 1000
+_SCHEMES = ("full", "uniform", "nonuniform")
 
 #: Multiply-adds a loss evaluation costs per row, beyond the ``2 m`` of ``X w`` and ``X^T r``.
 EVAL_COST = 20.0
@@ -429,17 +443,26 @@ class AdaptiveSampleSize:
         >>> s.rows
         65218
         """
+        grad_norm = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+        n_products = check_positive_int(n_products, "n_products", minimum=0)
+        if step_norm is not None:
+            step_norm = check_scalar(step_norm, "step_norm", low=0)
+        self._observe(rho, bool(accepted), grad_norm, n_products, step_norm)
+
+    def _observe(self, rho: float, accepted: bool, grad_norm: float, n_products: int,
+                 step_norm: float | None) -> None:
+        # observe() without the checks: the loop's own numbers (a float norm, an int count)
         drawn = self.rows
         shrinking = True
         if step_norm is not None and accepted:
-            step = check_scalar(step_norm, "step_norm", low=0)
+            step = step_norm
             shrinking = step <= self._s_last
             self._s_last = step
         reused, self._reused = self._reused, False
         self._keep = False
         # products per sub-problem are learned on every path: the loop's choice
         # between a matrix and products reads them (expected_products)
-        self._model_products += check_positive_int(n_products, "n_products", minimum=0)
+        self._model_products += n_products
         if accepted:
             self._models += 1
             self._products_seen += self._model_products
@@ -448,13 +471,13 @@ class AdaptiveSampleSize:
         if self._exact:
             self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
             if accepted:
-                self._g_last = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+                self._g_last = grad_norm
             return
         if not accepted:
             if not reused:  # a stale model's failure says nothing about the sample size
                 self._size = min(float(self.n_samples), self._size * self.growth)
         else:
-            g = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+            g = grad_norm
             if not math.isfinite(self._g0):
                 # ||g(x0)|| overflowed: the first finite norm becomes the reference
                 self._g0, self._s0 = g, self._size
@@ -472,7 +495,7 @@ class AdaptiveSampleSize:
         self._settle()
         self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
         if accepted:
-            self._g_last = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
+            self._g_last = grad_norm
 
     def reuse_limit(self) -> int:
         """Most consecutive reuses of the current model: ``max_reuse``, else what reuse saves.
@@ -570,3 +593,140 @@ class AdaptiveSampleSize:
         reused = f", {self.n_reused} reused" if self.n_reused else ""
         return (f"AdaptiveSampleSize(n={n}, d={self.n_features}, "
                 f"{'explicit' if self.explicit else 'products'}: {state}{reused})")
+
+
+class SamplingPlan:
+    """The Hessian and gradient samplers, the sample-size schedule and the form of the Hessian.
+
+    ``hessian_sample_size="auto"`` (with a scheme that samples) makes
+    :attr:`schedule` an :class:`AdaptiveSampleSize`; the loop then calls
+    :meth:`start` at ``x0``, :meth:`hessian_sample` at every new iterate and
+    :meth:`observe` after every trial step (both are no-ops for a fixed size).
+    :attr:`explicit` (form the matrix, else products) compares the
+    objective's :meth:`~randopt.oracles.Objective.hessian_matrix_cost` with
+    the products a sub-problem takes: ``min(d, subproblem_max_iter)`` for a
+    fixed size, the schedule's observed mean at every fresh model for
+    ``"auto"``. The loop module (:mod:`randopt.optimize.loop`) builds one per run.
+    """
+
+    def __init__(self, objective, solver, hessian_sampling, hessian_sample_size,
+                 gradient_sample_size, hessian_mode, subproblem_max_iter=250) -> None:
+        hessian_mode = check_choice(hessian_mode, "hessian_mode", ("auto", "explicit", "hessp"))
+        hessian_sampling = check_choice(hessian_sampling, "hessian_sampling",
+                                        ("auto", *_SCHEMES))
+        adaptive = isinstance(hessian_sample_size, str)
+        if adaptive and hessian_sample_size != "auto":
+            raise ValueError(
+                "hessian_sample_size must be 'auto', an int count or a float fraction; got "
+                f"{hessian_sample_size!r}"
+            )
+        can_sample = bool(getattr(objective, "supports_sampling", False))
+        if hessian_sampling == "auto":
+            hessian_sampling = "uniform" if can_sample else "full"
+        size = hessian_sample_size
+        if hessian_sampling != "full" and not adaptive and (
+            isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Real)
+        ):
+            raise TypeError(
+                "hessian_sample_size must be 'auto', an int count or a float fraction; got "
+                f"{type(size).__name__} {size!r}"
+            )
+        self.objective = objective
+        self.matrix_free = bool(getattr(objective, "matrix_free", False))
+        n, d = objective.n_samples, objective.n_features
+        # A small explicit matrix pays when the sub-problem takes more products
+        # than forming it costs (objective.hessian_matrix_cost(): d / 4 for a
+        # binary loss, O(K d) for K classes): CG and Lanczos then take
+        # microseconds per product instead of a pass over the sample; the
+        # Cauchy point takes one product only. A matrix-free objective would
+        # build it from d products: only for a solver that needs it.
+        row_length = float(getattr(objective, "row_length", d))
+        prior = min(d, subproblem_max_iter)
+        self._matrix_cost = None
+        if (hessian_mode == "auto" and can_sample and d <= EXPLICIT_MAX_DIM
+                and bool(getattr(solver, "prefers_matrix", False)) and not self.matrix_free):
+            # in products of this data's rows: a sparse row's matrix and products
+            # both shrink with its density
+            self._matrix_cost = float(objective.hessian_matrix_cost()) * row_length / d
+        forced = bool(solver.needs_matrix) or hessian_mode == "explicit"
+        self.explicit = forced or (self._matrix_cost is not None and self._matrix_cost <= prior)
+        self.schedule = None
+        self._drawn = None
+        if adaptive and hessian_sampling != "full":
+            self.schedule = AdaptiveSampleSize(
+                n, d, explicit=self.explicit, row_length=row_length,
+                matrix_cost=self._matrix_cost, products=prior,
+                local=bool(getattr(objective, "is_local", True)),
+            )
+            if forced:
+                self._matrix_cost = None  # the form is fixed: nothing to choose per model
+            size = self.schedule.floor  # what callers reading ``sampler.size`` see
+        self.scheme = hessian_sampling
+        self._sampler = None
+        self._sampler_args = (objective, hessian_sampling, size)
+        if self.schedule is None or not can_sample:
+            # a fixed size (or data with no rows) is checked now, at entry; an "auto"
+            # schedule's floor is valid by construction and may never be drawn
+            self._sampler = HessianSampler(*self._sampler_args)
+        self.grad_sampler = None
+        if gradient_sample_size is not None:
+            if not can_sample:
+                raise TypeError(
+                    f"{type(objective).__name__} has no rows to sample; gradient_sample_size "
+                    "needs a finite-sum objective (leave it None)"
+                )
+            self.grad_sampler = HessianSampler(
+                objective, "uniform", gradient_sample_size, name="gradient_sample_size"
+            )
+        self.grad_cost = 2 * (self.grad_sampler.size if self.grad_sampler is not None else n)
+
+    @property
+    def sampler(self) -> HessianSampler:
+        """The Hessian row sampler (built at the first draw of an ``"auto"`` schedule)."""
+        if self._sampler is None:
+            self._sampler = HessianSampler(*self._sampler_args)
+        return self._sampler
+
+    def gradient_sample(self, rng: np.random.Generator) -> Any:
+        """The rows of the next gradient (``None``: all of them)."""
+        return None if self.grad_sampler is None else self.grad_sampler.draw(None, rng)
+
+    def start(self, ev: Any, grad_norm: float) -> None:
+        """Start the schedule at ``x0`` (no-op for a fixed size)."""
+        if self.schedule is not None:
+            if self.scheme == "nonuniform":
+                # Refuse data that cannot be sampled so (not in memory) now, not
+                # at the first draw, which an exact schedule might never make.
+                self.objective.hessian_probabilities(ev)
+            self.schedule.start(grad_norm)
+
+    def hessian_sample(self, ev: Any, rng: np.random.Generator) -> Any:
+        """The Hessian sample of a new iterate (``None``: the exact Hessian)."""
+        if self.schedule is None:
+            return self.sampler.draw(ev, rng)
+        if self._matrix_cost is not None:
+            # form the matrix only while the sub-problems take more products
+            # than it costs (the mean observed so far; at first the prior)
+            self.explicit = self._matrix_cost <= self.schedule.expected_products()
+            self.schedule.explicit = self.explicit
+        rows = self._drawn = self.schedule.next_size()
+        return None if rows is None else self.sampler.draw(ev, rng, size=rows)
+
+    def observe(self, rho: float, accepted: bool, grad_norm: float, n_products: int,
+                step_norm: float | None = None) -> None:
+        """Tell the schedule a trial's outcome (no-op for a fixed size)."""
+        if self.schedule is not None:
+            self.schedule._observe(rho, accepted, grad_norm, n_products, step_norm)
+
+    def reuse(self) -> bool:
+        """Whether the new iterate keeps the previous model (``"auto"`` only; counts it)."""
+        return self.schedule is not None and self.schedule.reuse()
+
+    def grew(self) -> bool:
+        """Whether the schedule's size changed since the current model was drawn."""
+        return self.schedule is not None and self.schedule.rows != self._drawn
+
+    def __repr__(self) -> str:
+        if self.schedule is None:
+            return repr(self.sampler)
+        return f"HessianSampler({self.scheme!r}, size={self.schedule!r})"

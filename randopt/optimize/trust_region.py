@@ -16,7 +16,9 @@ iterations, the complexity of exact TR. The sample size defaults to
 growth rule); the papers' fixed 5% is ``hessian_sample_size=0.05``.
 
 The loop is :func:`randopt.optimize.newton_loop` with a
-:class:`randopt.optimize.TrustRegionPolicy`.
+:class:`TrustRegionPolicy`, defined here with the method (as SciPy keeps a
+sub-problem class beside its method); the options shared with the other
+solvers are documented once (:mod:`randopt.optimize._options`).
 
 Stopping rules: ``||g|| <= gtol`` (with ``curvature_tol``: and
 ``lambda_min(H) >= -curvature_tol``, else a step along the leftmost
@@ -44,12 +46,15 @@ from typing import Any
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .loop import newton_loop
-from .policies import TrustRegionPolicy
+from .._validation import check_scalar
+from ._options import fill_doc
+from .loop import RatioTestPolicy, newton_loop
+from .subproblems import Step
 
-__all__ = ["trust_region"]
+__all__ = ["trust_region", "TrustRegionPolicy"]
 
 
+@fill_doc
 def trust_region(
     objective: Any,
     x0: Any,
@@ -69,9 +74,10 @@ def trust_region(
     max_iter: int = 1000,
     max_props: float = math.inf,
     max_time: float = math.inf,
-    subproblem_tol: float = 1e-9,
+    subproblem_tol: Any = 1e-9,
     subproblem_max_iter: int = 250,
     hessian_mode: str = "auto",
+    preconditioner: Any = None,
     callback: Callable[[np.ndarray, dict], Any] | None = None,
     random_state: Any = None,
 ) -> OptimizeResult:
@@ -84,31 +90,13 @@ def trust_region(
         ``LogisticObjective``, or ``CallableObjective(fun, grad, hessp,
         n_features=d)``), or a plain tuple ``(fun, grad, hessp)`` of callables
         as in ``scipy.optimize.minimize``.
-    x0 : array-like of shape (d,)
-        Starting point.
-    hessian_sampling : {"auto", "uniform", "nonuniform", "full"}, default="auto"
-        How the Hessian is estimated at each iterate: uniform rows without
-        replacement (averaged), rows drawn with replacement with
-        ``p_i ~ |D_i| ||a_i||^2`` (re-weighted by ``1/(s p_i)``), or exact.
-        ``"auto"`` is ``"uniform"`` for objectives with rows to sample and
-        ``"full"`` for the others (callables, tuples); with
-        ``hessian_sample_size="auto"`` a sampling scheme may become exact
-        when the schedule says so.
+    %(x0)s
+    %(hessian_sampling)s
     hessian_sample_size : "auto", int or float, default="auto"
         Rows per Hessian sample: a count in ``[1, n]`` or a fraction in
-        ``(0, 1]`` (the papers use 0.05), or ``"auto"``: a schedule
-        (:class:`randopt.optimize.AdaptiveSampleSize`) that picks the size
-        from a cost model (forming the sampled Hessian against a pass over
-        the data), grows it as the gradient falls and after rejected steps,
-        and switches to the exact Hessian where that is no dearer (from the
-        start for small problems, e.g. ijcnn1, and whenever ``n`` is below
-        the sample-size floor ``~8 d ln(20 d)``; such runs draw nothing and
-        are deterministic). ``history["hessian_rows"]`` shows the sizes
-        used. Ignored by ``"full"``.
-    gradient_sample_size : int or float, optional
-        Estimate the gradient on a fresh uniform sample of this size too
-        (values stay exact, for the acceptance test). Default: full gradient,
-        as in the paper.
+        ``(0, 1]`` (the papers use 0.05), or
+        %(auto_sample_size)s
+    %(gradient_sample_size)s
     subproblem : str, Subproblem class or instance, default="cg"
         ``"cg"`` (CG-Steihaug), ``"lanczos"`` (GLTR-type, exact on the Krylov
         space), ``"exact"`` (eigendecomposition: global solution, hard case
@@ -118,54 +106,23 @@ def trust_region(
         Initial trust-region radius (> 0).
     max_radius : float, default=inf
         Largest radius (``>= radius``).
-    eta1, eta2, gamma1, gamma2 : float, default=0.8, 1e-4, 2.0, 1.2
-        ``rho < eta2``: reject, radius / gamma1; ``eta2 <= rho < eta1``:
-        accept, radius * gamma2; ``rho >= eta1``: accept, radius * gamma1
-        (``0 < eta2 <= eta1 < 1``, ``gamma1 > 1``, ``gamma2 >= 1``).
-    gtol : float, default=1e-6
-        Stop when the gradient norm is at most ``gtol``.
-    curvature_tol : float, optional
-        Also require ``lambda_min(H) >= -curvature_tol`` (second-order
-        stopping); otherwise take a step along the leftmost eigenvector.
-    max_iter : int, default=1000
-        Maximum trial steps (accepted or not).
-    max_props : float, default=inf
-        Maximum propagations (see Notes).
-    max_time : float, default=inf
-        Maximum seconds.
-    subproblem_tol : float, default=1e-9
-        Relative tolerance of CG/Lanczos on the model gradient, in ``(0, 1)``.
-    subproblem_max_iter : int, default=250
-        Maximum Hessian-vector products per sub-problem.
-    hessian_mode : {"auto", "explicit", "hessp"}, default="auto"
-        Form the sampled Hessian as a ``d x d`` matrix (one pass over the
-        sample; ``auto`` does so for finite sums with ``d <= 1000`` and
-        sub-problem solvers that take many products, never for
-        ``matrix_free`` objectives unless the solver needs the matrix), or
-        use Hessian-vector products on the sample.
-    callback : callable, optional
-        ``callback(x, info)`` after every row of the history (``info`` holds
-        that row). It returns None, a bool (True stops the solver, status
-        99) or a dict whose items become history columns (e.g. test
-        accuracy); raising ``StopIteration`` stops the solver too.
-    random_state : None, int or numpy.random.Generator
-        Source of every random draw (Hessian and gradient samples, Lanczos
-        restarts, the ARPACK start vector); a fixed seed gives the same run.
+    %(eta1)s
+    %(gamma1)s
+    %(gtol)s
+    %(curvature_tol)s
+    %(max_iter)s
+    %(max_props)s
+    %(max_time)s
+    %(subproblem_tol)s
+    %(subproblem_max_iter)s
+    %(hessian_mode)s
+    %(preconditioner)s
+    %(callback)s
+    %(random_state)s
 
     Returns
     -------
-    scipy.optimize.OptimizeResult
-        ``x``, ``fun``, ``jac``, ``nit`` (trial steps), ``success``,
-        ``status``, ``message``, ``props``, ``time``, ``nfev`` (values
-        computed), ``njev`` (gradients computed: one per value, rejected
-        trials included), ``nhev`` (Hessian-vector products; an explicit
-        matrix for the exact solver or an eigen-step counts ``d``),
-        ``hessian_sampling`` and ``history``: a dict of equal-length arrays,
-        row 0 the starting point (``accepted`` False, ``step_norm`` 0), one
-        row per trial step after it, keyed ``iteration``, ``loss``,
-        ``grad_norm``, ``radius``, ``accepted``, ``step_norm``,
-        ``inner_iterations``, ``hessian_rows``, ``time`` (seconds since the
-        start) and ``props`` (cumulative), plus the callback's keys.
+    %(result)s
 
     Notes
     -----
@@ -174,7 +131,7 @@ def trust_region(
     ``2|S|``. An explicit sampled Hessian is still charged ``2|S|`` per
     CG/Lanczos step (the reference code's convention); the exact solver
     charges ``d`` products for the matrix. Status codes:
-    :data:`randopt.optimize.loop.STATUS_MESSAGES`.
+    :data:`randopt.optimize.STATUS_MESSAGES`.
 
     References
     ----------
@@ -212,6 +169,15 @@ def trust_region(
     >>> res = trust_region((rosen, rosen_der, rosen_hess_prod), np.zeros(3), gtol=1e-10)
     >>> bool(np.allclose(res.x, 1.0)), res.status
     (True, 0)
+
+    Inexact Newton-CG: a forcing term instead of the fixed ``1e-9``, and a
+    randomized Nystrom preconditioner (see :mod:`randopt.optimize.forcing`,
+    :mod:`randopt.optimize.preconditioning`):
+
+    >>> res = trust_region(LogisticObjective(X, y, alpha=1e-2), np.zeros(5), gtol=1e-8,
+    ...                    subproblem_tol="ew", preconditioner="nystrom", random_state=0)
+    >>> bool(res.success), int(res.nhev) == int(res.history["hessian_products"].sum())
+    (True, True)
     """
     policy = TrustRegionPolicy(radius=radius, max_radius=max_radius, eta1=eta1, eta2=eta2,
                                gamma1=gamma1, gamma2=gamma2)
@@ -221,5 +187,179 @@ def trust_region(
         hessian_sample_size=hessian_sample_size, gradient_sample_size=gradient_sample_size,
         hessian_mode=hessian_mode, gtol=gtol, curvature_tol=curvature_tol, max_iter=max_iter,
         max_props=max_props, max_time=max_time, subproblem_tol=subproblem_tol,
-        subproblem_max_iter=subproblem_max_iter, callback=callback, random_state=random_state,
+        subproblem_max_iter=subproblem_max_iter, preconditioner=preconditioner,
+        callback=callback, random_state=random_state,
     )
+
+
+_EPS = np.finfo(np.float64).eps
+# A radius grown past float64's range stays at its largest float (a sub-problem
+# refuses an infinite radius).
+_HUGE = float(np.finfo(np.float64).max)
+
+
+class TrustRegionPolicy(RatioTestPolicy):
+    """Trust-region radius, its update, and trust-region steps.
+
+    Parameters
+    ----------
+    radius : float, default=10.0
+        Initial radius (> 0, finite).
+    max_radius : float, default=inf
+        Upper bound of the radius (``>= radius``).
+    eta1, eta2 : float, default=0.8, 1e-4
+        Ratio thresholds, ``0 < eta2 <= eta1 < 1``.
+    gamma1, gamma2 : float, default=2.0, 1.2
+        Factors, ``gamma1 > 1``, ``gamma2 >= 1`` (see the module docstring).
+
+    Attributes
+    ----------
+    value : float
+        The current radius (``nan`` until :meth:`start`).
+
+    References
+    ----------
+    .. [1] P. Xu, F. Roosta and M. W. Mahoney, "Newton-type methods for
+           non-convex optimization under inexact Hessian information",
+           Math. Program. 184 (2020), Algorithm 1.
+
+    Examples
+    --------
+    >>> policy = TrustRegionPolicy(radius=1.0)
+    >>> policy.start()
+    >>> [policy.update(rho) for rho in (0.9, 0.5, -1.0)], policy.value
+    ([True, True, False], 1.2)
+    """
+
+    parameter_name = "radius"
+    uses = "supports_trust_region"
+    _model_name = "trust-region"
+    _alternatives = ""
+
+    def __init__(
+        self,
+        radius: float = 10.0,
+        max_radius: float = math.inf,
+        eta1: float = 0.8,
+        eta2: float = 1e-4,
+        gamma1: float = 2.0,
+        gamma2: float = 1.2,
+    ) -> None:
+        super().__init__(eta1, eta2, gamma1, gamma2)
+        self.radius0 = check_scalar(radius, "radius", low=0, low_inclusive=False)
+        self.max_radius = check_scalar(max_radius, "max_radius", low=self.radius0,
+                                       allow_inf=True)
+
+    def start(self) -> None:
+        """Reset the radius to its initial value (the loop calls this once per run).
+
+        Examples
+        --------
+        >>> p = TrustRegionPolicy(radius=3.0); p.start(); p.value
+        3.0
+        """
+        self.value = self.radius0
+
+    def step(self, solver: Any) -> Step:
+        """Ask a solver bound to the current model for a trust-region step.
+
+        Parameters
+        ----------
+        solver : Subproblem
+            Bound by ``set_model`` to the current gradient and Hessian.
+
+        Returns
+        -------
+        Step
+            ``solver.solve(radius=value)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import HessianModel
+        >>> from randopt.optimize.subproblems import CGSteihaug
+        >>> p = TrustRegionPolicy(radius=0.5); p.start()
+        >>> sub = CGSteihaug().set_model(np.ones(1), HessianModel(1, 1, matrix=np.eye(1)))
+        >>> p.step(sub).s.tolist()
+        [-0.5]
+        """
+        return solver.solve(radius=self.value)
+
+    def eigen_step(self, g: np.ndarray, lam: float, u: np.ndarray) -> tuple[np.ndarray, float]:
+        """Step to the boundary along a unit direction of negative curvature.
+
+        Parameters
+        ----------
+        g : ndarray of shape (d,)
+            Gradient.
+        lam : float
+            ``u^T H u < 0``, the curvature along ``u``.
+        u : ndarray of shape (d,)
+            Unit vector with ``u^T g <= 0``.
+
+        Returns
+        -------
+        s : ndarray of shape (d,)
+            ``radius * u``.
+        decrease : float
+            ``-m(s) = -(g^T s + lam radius^2 / 2) > 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> p = TrustRegionPolicy(radius=2.0); p.start()
+        >>> s, decrease = p.eigen_step(np.zeros(2), -1.0, np.array([0.0, 1.0]))
+        >>> s.tolist(), decrease
+        ([0.0, 2.0], 2.0)
+        """
+        t = self.value
+        s = t * u
+        return s, -(float(g @ s) + 0.5 * lam * t * t)
+
+    def update(self, rho: float) -> bool:
+        """Update the radius from the ratio ``rho``; return whether the step is accepted.
+
+        Parameters
+        ----------
+        rho : float
+            Actual over predicted decrease (``-inf`` for a non-finite trial value).
+
+        Returns
+        -------
+        bool
+            Whether the step is accepted (``rho >= eta2``).
+
+        Examples
+        --------
+        >>> p = TrustRegionPolicy(radius=1.0); p.start()
+        >>> p.update(0.0), p.value
+        (False, 0.5)
+        """
+        accepted = self.accepts(rho)
+        if not accepted:
+            self.value /= self.gamma1
+        elif rho < self.eta1:
+            self.value = min(self.value * self.gamma2, self.max_radius, _HUGE)
+        else:
+            self.value = min(self.value * self.gamma1, self.max_radius, _HUGE)
+        return accepted
+
+    def exhausted(self, x_norm: float) -> bool:
+        """Whether the radius fell below machine precision relative to ``x``.
+
+        Parameters
+        ----------
+        x_norm : float
+            ``||x||`` of the current iterate.
+
+        Returns
+        -------
+        bool
+            ``radius <= eps * max(1, ||x||)``: no step can change ``x``.
+
+        Examples
+        --------
+        >>> p = TrustRegionPolicy(radius=1e-17); p.start(); p.exhausted(1.0)
+        True
+        """
+        return bool(self.value <= _EPS * max(1.0, x_norm))

@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from .._validation import check_bool, check_positive_int, check_vector
 from ..sketch import Sample
+from ._user_outputs import check_matrix_output, check_vector_output
 
 __all__ = ["Objective", "Evaluation", "HessianModel", "as_sample"]
 
@@ -69,6 +71,14 @@ class Evaluation(NamedTuple):
 class HessianModel:
     """A (possibly sub-sampled) Hessian, as an explicit matrix or as products.
 
+    A model built here from a user's ``matvec`` or ``matrix`` is checked
+    once, in the constructor (shapes, a real finite matrix), and each of
+    the user's products where it enters (:meth:`matvec`: the shape of ``v``,
+    and a real finite output of shape ``(dim,)``, naming ``matvec``). The
+    objectives of :mod:`randopt.oracles` build their models from products
+    that are correct by construction (the operand's Gram product, which
+    checks ``v``): a product then runs straight into its kernel.
+
     Parameters
     ----------
     dim : int
@@ -80,6 +90,12 @@ class HessianModel:
         ``v -> H v``; derived from ``matrix`` when omitted.
     matrix : ndarray of shape (dim, dim), optional
         The explicit symmetric matrix when it was formed.
+
+    Attributes
+    ----------
+    n_products : int
+        Products made so far (``dim`` more when :meth:`toarray` forms the
+        matrix from products); the solvers report their sum as ``nhev``.
 
     Examples
     --------
@@ -93,7 +109,7 @@ class HessianModel:
            [0., 1.]])
     """
 
-    __slots__ = ("dim", "n_rows", "matrix", "_matvec", "n_products")
+    __slots__ = ("dim", "n_rows", "matrix", "_matvec", "_shift", "_user", "n_products")
 
     def __init__(
         self,
@@ -105,19 +121,29 @@ class HessianModel:
     ) -> None:
         if matvec is None and matrix is None:
             raise ValueError("HessianModel needs a matvec or a matrix")
-        self.dim = check_positive_int(dim, "dim")
-        self.n_rows = check_positive_int(n_rows, "n_rows", minimum=0)
+        dim = check_positive_int(dim, "dim")
+        n_rows = check_positive_int(n_rows, "n_rows", minimum=0)
         if matvec is not None and not callable(matvec):
             raise TypeError(f"matvec must be callable, got {type(matvec).__name__}")
         if matrix is not None:
-            matrix = np.asarray(matrix)
-            if matrix.shape != (self.dim, self.dim):
-                raise ValueError(
-                    f"matrix must have shape ({self.dim}, {self.dim}), got {matrix.shape}"
-                )
-        self.matrix = matrix
-        self._matvec = matvec
+            matrix = check_matrix_output(matrix, "matrix", dim)
+        self.dim, self.n_rows, self.matrix = dim, n_rows, matrix
+        self._matvec, self._shift, self._user = matvec, None, True
         self.n_products = 0
+
+    @classmethod
+    def _trusted(cls, dim: int, n_rows: int, *, matvec: Callable | None = None,
+                 matrix: np.ndarray | None = None, shift: Any = None) -> HessianModel:
+        """A model of this package's own products (or a checked matrix): no per-product checks.
+
+        ``shift`` (a scalar or a ``(dim,)`` vector) adds ``shift * v`` to each
+        product: the penalty's diagonal.
+        """
+        self = cls.__new__(cls)
+        self.dim, self.n_rows, self.matrix = dim, n_rows, matrix
+        self._matvec, self._shift, self._user = matvec, shift, False
+        self.n_products = 0
+        return self
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """``H v``; counts one product.
@@ -130,18 +156,16 @@ class HessianModel:
         -------
         ndarray of shape (dim,)
         """
-        v = np.asarray(v)
-        if v.shape != (self.dim,):
-            raise ValueError(f"v must have shape ({self.dim},), got {v.shape}")
         self.n_products += 1
-        if self.matrix is not None:
-            return self.matrix @ v
-        out = np.asarray(self._matvec(v))
-        if out.shape != (self.dim,):
-            raise ValueError(
-                f"the Hessian matvec returned shape {out.shape}, expected ({self.dim},)"
-            )
-        return out
+        if self.matrix is not None or self._user:
+            v = np.asarray(v)
+            if v.shape != (self.dim,):
+                raise ValueError(f"v must have shape ({self.dim},), got {v.shape}")
+            if self.matrix is not None:
+                return self.matrix @ v
+            return check_vector_output(self._matvec(v), "matvec", self.dim)
+        out = self._matvec(v)
+        return out if self._shift is None else out + self._shift * v
 
     def toarray(self) -> np.ndarray:
         """The explicit matrix (formed column by column from products if needed).
@@ -153,7 +177,13 @@ class HessianModel:
         """
         if self.matrix is None:
             eye = np.eye(self.dim)
-            cols = np.column_stack([self._matvec(eye[:, j]) for j in range(self.dim)])
+            cols = []
+            for j in range(self.dim):
+                col = self._matvec(eye[:, j])
+                if self._user:
+                    col = check_vector_output(col, "matvec", self.dim)
+                cols.append(col if self._shift is None else col + self._shift * eye[:, j])
+            cols = np.column_stack(cols)
             self.n_products += self.dim
             self.matrix = 0.5 * (cols + cols.T)
         return self.matrix
@@ -165,7 +195,10 @@ class Objective:
     Subclasses implement :meth:`evaluate` and :meth:`hessian_model` (and
     :meth:`hessian_probabilities` when they have rows to sample); the
     convenience oracles (:meth:`value`, :meth:`gradient`, :meth:`hessp`, ...)
-    derive from them.
+    derive from them. :meth:`evaluate` (the solvers' protocol) reports a
+    non-finite value or gradient as it is, so that a solver rejects such a
+    trial point; the convenience oracles never return one: they raise a
+    ValueError naming what is at fault (a user's callable, or the data).
 
     Attributes
     ----------
@@ -176,6 +209,10 @@ class Objective:
         ``2 n_samples`` propagations, a value ``n_samples``.
     supports_sampling : bool
         Whether row samples may be passed.
+    is_local : bool
+        Whether the data are in this process's memory (read-only property).
+    row_length : float
+        Mean stored entries per row, the cost model's unit (read-only property).
 
     Examples
     --------
@@ -197,6 +234,54 @@ class Objective:
     #: sub-problem solver needs the matrix.
     matrix_free: bool = False
 
+    # -- what the solver loop needs to know about the data ------------------- #
+    @property
+    def is_local(self) -> bool:
+        """Whether the data are in this process's memory.
+
+        ``False`` for data held in chunks elsewhere (a Dask array): the
+        solvers then skip what needs every row's curvature at hand
+        (non-uniform Hessian sampling, reusing an :class:`Evaluation`'s
+        curvature). User callables count as local.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LeastSquaresObjective
+        >>> LeastSquaresObjective(np.eye(2), np.ones(2)).is_local
+        True
+        """
+        return True
+
+    @property
+    def row_length(self) -> float:
+        """Mean stored entries per data row: the unit of the solvers' cost model.
+
+        One row's share of a pass costs about ``row_length`` multiply-adds:
+        ``n_features`` for dense data and for callables, ``n_features``
+        times the density ``nnz / (n_samples * n_cols)`` (at least 1) for
+        sparse data.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy import sparse
+        >>> from randopt.oracles import LeastSquaresObjective
+        >>> LeastSquaresObjective(np.ones((4, 10)), np.ones(4)).row_length
+        10.0
+        >>> LeastSquaresObjective(sparse.eye(4, 10, format="csr"), np.ones(4)).row_length
+        1.0
+        """
+        return float(self.n_features)
+
     # -- public oracles ---------------------------------------------------- #
     def value(self, w: Any) -> float:
         """Objective value ``f(w)``.
@@ -216,7 +301,10 @@ class Objective:
         >>> LeastSquaresObjective(np.eye(2), np.ones(2)).value(np.zeros(2))
         0.5
         """
-        return self.evaluate(w, need_grad=False).fun
+        fun = self.evaluate(w, need_grad=False).fun
+        if not math.isfinite(fun):
+            raise self._not_finite("value")
+        return fun
 
     def gradient(self, w: Any, sample: Any = None) -> np.ndarray:
         """Gradient, exact or estimated on a row ``sample``.
@@ -239,7 +327,7 @@ class Objective:
         >>> f.gradient(np.zeros(2)).tolist(), f.gradient(np.zeros(2), sample=[1]).tolist()
         ([-0.5, -0.5], [0.0, -1.0])
         """
-        return self.evaluate(w, gradient_sample=sample).grad
+        return self._finite_gradient(self.evaluate(w, gradient_sample=sample).grad)
 
     def value_and_gradient(self, w: Any, sample: Any = None) -> tuple[float, np.ndarray]:
         """``(f(w), gradient)`` from one pass (``jac=True`` style for scipy).
@@ -262,7 +350,9 @@ class Objective:
         (0.0, [0.0, 0.0])
         """
         ev = self.evaluate(w, gradient_sample=sample)
-        return ev.fun, ev.grad
+        if not math.isfinite(ev.fun):
+            raise self._not_finite("value")
+        return ev.fun, self._finite_gradient(ev.grad)
 
     def hessp(self, w: Any, v: Any, sample: Any = None) -> np.ndarray:
         """Hessian-vector product ``H(w) v`` (exact, or on a row ``sample``).
@@ -285,7 +375,10 @@ class Objective:
         [2.0, 8.0]
         """
         v = check_vector(v, "v", size=self.n_features)
-        return self.hessian_model(w, sample=sample, explicit=False).matvec(v)
+        out = self.hessian_model(w, sample=sample, explicit=False).matvec(v)
+        if not np.isfinite(out).all():
+            raise self._not_finite("Hessian-vector product")
+        return out
 
     def hessian(self, w: Any, sample: Any = None) -> np.ndarray:
         """Explicit (sub-sampled) Hessian.
@@ -307,7 +400,10 @@ class Objective:
         array([[3., 0.],
                [0., 9.]])
         """
-        return self.hessian_model(w, sample=sample, explicit=True).toarray()
+        H = self.hessian_model(w, sample=sample, explicit=True).toarray()
+        if not np.isfinite(H).all():
+            raise self._not_finite("Hessian")
+        return H
 
     # -- solver protocol ---------------------------------------------------- #
     def evaluate(
@@ -491,6 +587,22 @@ class Objective:
         )
 
     # -- helpers -------------------------------------------------------------- #
+    def _not_finite(self, what: str) -> ValueError:
+        """The error of the public oracles for a non-finite ``what`` ("value", "gradient", ...).
+
+        :meth:`evaluate` reports a non-finite value or gradient as it is (the
+        solvers reject such a trial point and shrink the step); the public
+        oracles refuse it. Subclasses name the callable or the data at fault.
+        """
+        return ValueError(
+            f"the {what} of {type(self).__name__} is not finite (NaN or infinity) at this point"
+        )
+
+    def _finite_gradient(self, g: np.ndarray) -> np.ndarray:
+        if not np.isfinite(g).all():
+            raise self._not_finite("gradient")
+        return g
+
     def _check_w(self, w: Any) -> np.ndarray:
         return check_vector(w, "w", size=self.n_features)
 

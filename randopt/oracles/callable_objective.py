@@ -13,22 +13,10 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_int
+from ._user_outputs import check_matrix_output, check_scalar_output, check_vector_output
 from .base import Evaluation, HessianModel, Objective
 
 __all__ = ["CallableObjective"]
-
-
-def _scalar_output(f: Any) -> float:
-    """The value returned by the user's ``fun`` as a float, or a TypeError naming ``fun``."""
-    if isinstance(f, (str, bytes)) or np.ndim(f) != 0:
-        raise TypeError(f"fun must return a real scalar, got {type(f).__name__} {f!r:.60}")
-    try:
-        value = float(f)
-    except (TypeError, ValueError):
-        raise TypeError(f"fun must return a real scalar, got {type(f).__name__}") from None
-    if np.iscomplexobj(f):
-        raise TypeError(f"fun must return a real scalar, got the complex {f!r}")
-    return value
 
 
 class CallableObjective(Objective):
@@ -91,6 +79,12 @@ class CallableObjective(Objective):
     def __repr__(self) -> str:
         return f"CallableObjective(n_features={self.n_features})"
 
+    def _not_finite(self, what: str) -> ValueError:
+        name = {"value": "fun", "gradient": "grad"}.get(what, "hessp" if self._hessp else "hess")
+        if self.grad is True and what in ("value", "gradient"):
+            name = f"fun's {what}"
+        return ValueError(f"{name} returned NaN or infinity (the {what} at this x is not finite)")
+
     def evaluate(
         self, w: Any, *, need_grad: bool = True, gradient_sample: Any = None
     ) -> Evaluation:
@@ -123,20 +117,20 @@ class CallableObjective(Objective):
         w = self._check_w(w)
         need_grad = self._check_need_grad(need_grad)
         if self.grad is True:
-            f, g = self.fun(w.copy())
-        else:
-            f = self.fun(w.copy())
-            g = self.grad(w.copy()) if need_grad else None
-        f = _scalar_output(f)
-        if g is not None:
-            try:
-                g = np.asarray(g, dtype=np.float64).reshape(-1)
-            except (TypeError, ValueError):
+            out = self.fun(w.copy())
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError(
-                    f"grad must return a real vector of length {self.n_features}, got {g!r}"
-                ) from None
-            if g.shape[0] != self.n_features:
-                raise ValueError(f"grad returned {g.shape[0]} entries, expected {self.n_features}")
+                    "fun must return a pair (f, g) when grad is True, got "
+                    f"{type(out).__name__} {out!r:.60}"
+                )
+            f, g = out
+            f = check_scalar_output(f, "fun's value", finite=False)
+            g = (check_vector_output(g, "fun's gradient", self.n_features, finite=False)
+                 if need_grad else None)
+        else:
+            f = check_scalar_output(self.fun(w.copy()), "fun", finite=False)
+            g = (check_vector_output(self.grad(w.copy()), "grad", self.n_features, finite=False)
+                 if need_grad else None)
         return Evaluation(w, f, g if need_grad else None, None)
 
     def hessian_model(
@@ -174,16 +168,15 @@ class CallableObjective(Objective):
         w, _ = self._check_point(w_or_eval)
         d = self.n_features
         if self._hess is not None and (explicit or self._hessp is None):
-            H = np.asarray(self._hess(w.copy()), dtype=np.float64)
-            if H.shape != (d, d):
-                raise ValueError(f"hess returned shape {H.shape}, expected {(d, d)}")
-            return HessianModel(d, 1, matrix=0.5 * (H + H.T))
+            H = check_matrix_output(self._hess(w.copy()), "the Hessian hess(x)", d)
+            return HessianModel._trusted(d, 1, matrix=0.5 * (H + H.T))
         hessp = self._hessp
 
         def matvec(v: np.ndarray) -> np.ndarray:
-            return np.asarray(hessp(w.copy(), v), dtype=np.float64).reshape(d)
+            out = hessp(w.copy(), np.array(v, dtype=np.float64))
+            return check_vector_output(out, "hessp(x, v)", d)
 
-        model = HessianModel(d, 1, matvec=matvec)
+        model = HessianModel._trusted(d, 1, matvec=matvec)
         if explicit:
             model.toarray()
         return model

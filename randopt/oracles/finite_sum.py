@@ -21,13 +21,19 @@ which is ``(1/n) sum_k omega_k l''_{i_k} a_{i_k} a_{i_k}^T + alpha diag(m)``
 without sample weights, and for a uniform sample of ``s`` rows
 (``omega_k = n / s``) the sample mean ``(1/s) sum_k l''_{i_k} a a^T``.
 
-The data enters through :func:`randopt.operands.as_operand` once; every pass
-runs through the operand (:meth:`~randopt.operands.Operand.map_row_blocks`
-with the loss's block pass, ``take_rows``, ``gram``, ``gram_matvec``), so
-dense, CSR and row-chunked distributed data share this code. When the data
-is not in this process's memory the per-row curvature of all ``n`` rows is
-not kept (:attr:`Evaluation.curvature` is ``None``): sampled Hessians then
-gather their rows and recompute it, and non-uniform sampling is refused.
+The data enters through :func:`randopt.operands.as_operand` once. A pass
+over data in memory is one call of the loss's fused block pass on the whole
+operand; a Hessian is the loss's form of the operand's Gram kernels
+(``gram``, and ``gram_product`` prepared once per model, so that a product
+runs model -> Gram product -> kernel with one check of ``v``). Data that is
+not in this process's memory runs the same loss passes on its row blocks
+(:meth:`~randopt.operands.Operand.map_row_blocks`, where the data lives);
+the per-row curvature of all ``n`` rows is then not kept
+(:attr:`Evaluation.curvature` is ``None``): sampled Hessians gather their
+rows and recompute it, and non-uniform sampling is refused. A user's loss is
+handed read-only rows and targets (its outputs are checked where they enter,
+:mod:`randopt.oracles.losses.base`); the targets and sample weights are
+private copies, so later edits of the caller's arrays change nothing.
 
 References
 ----------
@@ -43,6 +49,7 @@ References
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,16 +57,17 @@ import numpy as np
 from .._validation import check_bool, check_scalar, check_vector
 from ..operands import Operand, as_operand
 from ..sketch import Sample
-from ._row_passes import (
+from ._worker_passes import (
     CurvaturePass,
     RowPass,
-    check_curvature_finite,
-    check_sample_weight,
+    is_user_code,
+    read_only_rows,
     row_curvature,
-    row_probabilities,
     scale_rows,
+    weight_summary,
 )
 from .base import Evaluation, HessianModel, Objective
+from .hessian_sampling import sampling_probabilities
 from .losses import Loss
 
 __all__ = ["FiniteSum"]
@@ -138,28 +146,39 @@ class FiniteSum(Objective):
                 f"got {loss!r}"
             )
         self.loss = loss
-        self.operand = self._as_row_operand(X)
+        # A user's loss (code outside randopt) sees the rows it is given: read-only ones.
+        self.operand = self._as_row_operand(X, is_user_code(loss))
         op = self.operand
         self.n_samples = op.n_rows
         self.n_features = loss.n_coefficients(op.n_cols)
         self._encode_blocks = not op.is_local
         y = op.align(y, "y")
-        self._targets = y if self._encode_blocks else loss.encode_targets(y, "y")
+        if self._encode_blocks:
+            self._targets = y
+        else:
+            # The loss reads a read-only view of the caller's y (encode_targets may be user
+            # code) and the objective keeps a private copy: later edits change nothing here.
+            y = y.view()
+            y.flags.writeable = False
+            targets = loss.encode_targets(y, "y")
+            if np.may_share_memory(targets, y):
+                targets = np.array(targets, copy=True)
+            self._targets = targets
         self.alpha = check_scalar(alpha, "alpha", low=0.0)
-        self._weights, self._weight_sum = check_sample_weight(op, sample_weight)
+        self._weights, self._weight_sum = _check_sample_weight(op, sample_weight)
         self._mask = self._check_penalty_mask(penalty_mask)
         self._row_norms_sq: Any = None
 
     # -- construction helpers ------------------------------------------------- #
     @staticmethod
-    def _as_row_operand(X: Any) -> Operand:
+    def _as_row_operand(X: Any, protect: bool) -> Operand:
         op = as_operand(X, "X", accept_operator=False)
         # The fused row passes read rows: CSR for sparse data, C order for dense.
         if op.format == "csc":
             op = as_operand(op.local_data().tocsr(), "X")
         elif op.format == "dense" and not op.local_data().flags.c_contiguous:
             op = as_operand(np.ascontiguousarray(op.local_data()), "X")
-        return op
+        return read_only_rows(op) if protect else op
 
     def _check_penalty_mask(self, penalty_mask: Any) -> np.ndarray | None:
         if penalty_mask is None:
@@ -209,6 +228,41 @@ class FiniteSum(Objective):
         array([1., 0.])
         """
         return np.ones(self.n_features) if self._mask is None else self._mask.copy()
+
+    @property
+    def is_local(self) -> bool:
+        """Whether ``X`` is in this process's memory (``False`` for a Dask array).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import LogisticObjective
+        >>> LogisticObjective(np.eye(2), [0, 1]).is_local
+        True
+        """
+        return bool(self.operand.is_local)
+
+    @property
+    def row_length(self) -> float:
+        """Mean stored entries per row: ``n_features`` scaled by a sparse ``X``'s density.
+
+        ``max(n_features * nnz / (n_samples * n_cols), 1)`` for sparse data,
+        ``n_features`` otherwise (see :attr:`Objective.row_length`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy import sparse
+        >>> from randopt.oracles import LogisticObjective
+        >>> LogisticObjective(sparse.eye(4, 8, format="csr"), [0, 1, 0, 1]).row_length
+        1.0
+        """
+        d = float(self.n_features)
+        nnz = getattr(self.operand, "nnz", None)
+        if nnz is None:
+            return d
+        cells = float(self.operand.n_rows) * float(self.operand.n_cols)
+        return max(d * float(nnz) / cells, 1.0) if cells else d
 
     @property
     def row_norms_sq(self) -> Any:
@@ -272,11 +326,11 @@ class FiniteSum(Objective):
         (``2 |S|`` propagations for an SGD step, not a pass for the exact value)."""
         sample = self._check_sample(sample)
         if sample is None:
-            return self.evaluate(w).grad
+            return self._finite_gradient(self.evaluate(w).grad)
         w = self._check_w(w)
         g = self._sampled_gradient(w, sample)
         pen_grad = self._penalty(w)[1]
-        return g + pen_grad if pen_grad is not None else g
+        return self._finite_gradient(g + pen_grad if pen_grad is not None else g)
 
     def evaluate(
         self, w: Any, *, need_grad: bool = True, gradient_sample: Any = None
@@ -298,7 +352,11 @@ class FiniteSum(Objective):
         -------
         Evaluation
             ``curvature`` holds ``l''_i`` of all rows (``None`` when the data is
-            not in this process's memory).
+            not in this process's memory). Sums that overflow float64 only in
+            between are recomputed with scaling; a value or gradient beyond
+            float64's range is returned as it is (a solver rejects such a trial
+            point), and the public oracles (:meth:`value`, :meth:`gradient`,
+            ...) raise a ValueError naming ``X`` there.
 
         Examples
         --------
@@ -309,38 +367,105 @@ class FiniteSum(Objective):
         >>> ev.fun, ev.grad.round(4).tolist()
         (0.25, [-0.0833, 0.0833, -0.0833])
         """
-        w = self._check_w(w)
-        need_grad = self._check_need_grad(need_grad)
+        w = check_vector(w, "w", size=self.n_features)
+        need_grad = check_bool(need_grad, "need_grad")
         sample = self._check_sample(gradient_sample)
-        op = self.operand
+        op, loss = self.operand, self.loss
         full_grad = need_grad and sample is None
-        curvature = np.empty(self.loss.curvature_shape(self.n_samples)) if op.is_local else None
-        row_pass = RowPass(self.loss, w, full_grad, self._encode_blocks, curvature)
-        out = op.map_row_blocks(row_pass, *self._row_args(), out_shape=(1 + self.n_features,))
+        if op.is_local:
+            # One call into the loss's fused pass over the whole (in-memory) data.
+            curvature = np.empty(loss.curvature_shape(self.n_samples))
+            total, g = loss.block_pass(op, self._targets, w, self._weights, full_grad, curvature)
+        else:
+            curvature = None
+            row_pass = RowPass(loss, w, full_grad, self._encode_blocks)
+            out = op.map_row_blocks(row_pass, *self._row_args(),
+                                    out_shape=(1 + self.n_features,))
+            total, g = out[0], out[1:]
         scale = self._weight_sum
         pen, pen_grad = self._penalty(w)
-        fun = float(out[0]) / scale + pen
-        g = None
+        fun = float(total) / scale + pen
         if need_grad:
-            g = out[1:] / scale if sample is None else self._sampled_gradient(w, sample)
+            g = g / scale if sample is None else self._sampled_gradient(w, sample)
             if pen_grad is not None:
                 g += pen_grad
+        else:
+            g = None
+        if not math.isfinite(fun) or (g is not None and not np.isfinite(g).all()):
+            fun, g = self._overflowed(w, need_grad, sample, fun, g)
         return Evaluation(w, fun, g, curvature)
 
+    def _overflowed(self, w: np.ndarray, need_grad: bool, sample: Sample | None, fun: float,
+                    g: np.ndarray | None) -> tuple[float, np.ndarray | None]:
+        """``(fun, g)`` recomputed with scaling where the pass's sums overflowed float64.
+
+        The fused pass sums ``r_i l_i`` before dividing by the weights' sum;
+        a sum can overflow where the objective does not. Recomputed (local
+        data, one output per row) from the per-row terms at ``t = X w``,
+        each sum scaled by its largest term. What is still not finite (the
+        true value beyond float64's range, or ``X w`` itself overflowing) is
+        returned as it is: the solvers reject such a trial point, the public
+        oracles raise :meth:`_not_finite`'s error naming ``X``.
+        """
+        op, loss = self.operand, self.loss
+        if not op.is_local or tuple(loss.curvature_shape(1)) != (1,):
+            return fun, g
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = op.matvec(w)
+            if not np.isfinite(t).all():
+                return fun, g
+            # (A user loss's outputs were checked by the pass itself.)
+            losses, first, _ = (np.asarray(a, dtype=np.float64)
+                                for a in loss.pointwise(t, self._targets))
+            # c_i = r_i / sum(r) <= 1: the weighted terms stay finite.
+            c = (np.full(t.shape[0], 1.0 / self.n_samples) if self._weights is None
+                 else self._weights / self._weight_sum)
+            pen, pen_grad = self._penalty(w)
+            if not math.isfinite(fun) and np.isfinite(losses).all():
+                fun = _scaled_sum(c * losses) + pen
+            if g is not None and sample is None and not np.isfinite(g).all() \
+                    and np.isfinite(first).all():
+                u = c * first
+                top = float(np.max(np.abs(u))) or 1.0
+                g = top * op.rmatvec(u / top)
+                if pen_grad is not None:
+                    g += pen_grad
+        return fun, g
+
+    def _not_finite(self, what: str) -> ValueError:
+        if is_user_code(self.loss):
+            # A user loss's pointwise outputs are checked; its own Hessian forms are not.
+            return ValueError(
+                f"the {what} of this {type(self).__name__} at w is not finite: "
+                f"{type(self.loss).__name__} (a user loss) gave NaN or infinity there, or X's "
+                "entries are too large (rescale X, e.g. by a power of two)"
+            )
+        return ValueError(
+            f"the {what} of this {type(self).__name__} at w is beyond float64's range (X @ w, "
+            f"the {self.loss.name} loss or its sums overflow): rescale X, e.g. by a power of "
+            "two or with sklearn.preprocessing.StandardScaler (or start from a smaller w)"
+        )
+
     def _evaluation_at(self, w_or_eval: Any) -> Evaluation:
-        w, ev = self._check_point(w_or_eval)
-        if ev is None:
+        if not isinstance(w_or_eval, Evaluation):
+            w = check_vector(w_or_eval, "w", size=self.n_features)
             if not self.operand.is_local:
                 # No curvature to keep: the Hessian passes recompute it.
                 return Evaluation(w, float("nan"), None, None)
             return self.evaluate(w, need_grad=False)
+        ev = w_or_eval
+        w = check_vector(ev.x, "w", size=self.n_features)
+        return Evaluation(w, ev.fun, ev.grad, self._own_curvature(ev))
+
+    def _own_curvature(self, ev: Evaluation) -> Any:
+        """``ev.curvature``, refused when it has another objective's row count."""
         curv = ev.curvature
         if curv is not None and np.shape(curv)[0] != self.n_samples:
             raise ValueError(
                 f"the Evaluation holds curvature of {np.shape(curv)[0]} rows, expected "
                 f"{self.n_samples}: it comes from another objective"
             )
-        return Evaluation(w, ev.fun, ev.grad, curv)
+        return curv
 
     def hessian_model(
         self,
@@ -377,7 +502,14 @@ class FiniteSum(Objective):
         >>> f.hessian_model(np.zeros(3), sample=[2]).toarray().diagonal().tolist()
         [0.0, 0.0, 9.0]
         """
-        return self._curvature_model(w_or_eval, sample, explicit, gauss_newton=False)
+        rows, idx, h, n_rows, explicit = self._curvature_rows(w_or_eval, sample, explicit, False)
+        if rows is None:
+            return self._full_model_by_blocks(h, explicit, False)
+        # The public method calls the loss itself: a product runs model -> loss -> kernel.
+        if explicit:
+            return self._matrix_model(self.loss.hessian_matrix(rows, idx, h), n_rows, h)
+        return HessianModel._trusted(self.n_features, n_rows, shift=self._shift(),
+                                     matvec=self.loss.hessian_product(rows, idx, h))
 
     @property
     def supports_gauss_newton(self) -> bool:  # type: ignore[override]
@@ -428,23 +560,39 @@ class FiniteSum(Objective):
                 f"{type(self).__name__} of {name} has no Gauss-Newton matrix "
                 f"(supports_gauss_newton is False): implement {name}.gauss_newton_pointwise"
             )
-        return self._curvature_model(w_or_eval, sample, explicit, gauss_newton=True)
+        rows, idx, h, n_rows, explicit = self._curvature_rows(w_or_eval, sample, explicit, True)
+        if rows is None:
+            return self._full_model_by_blocks(h, explicit, True)
+        if explicit:
+            return self._matrix_model(self.loss.hessian_matrix(rows, idx, h), n_rows, h)
+        return HessianModel._trusted(self.n_features, n_rows, shift=self._shift(),
+                                     matvec=self.loss.hessian_product(rows, idx, h))
 
-    def _curvature_model(self, w_or_eval, sample, explicit, gauss_newton) -> HessianModel:
-        """``sum_k h_k a_{i_k} a_{i_k}^T + alpha diag(m)``, ``h`` from ``l''`` or Gauss-Newton."""
-        if gauss_newton:  # G is recomputed on the rows used: an Evaluation holds l''
-            w, curvature = self._check_point(w_or_eval)[0], None
-        else:
-            ev = self._evaluation_at(w_or_eval)
-            w, curvature = ev.x, ev.curvature
+    def _curvature_rows(self, w_or_eval, sample, explicit, gauss_newton) -> tuple:
+        """``(rows, idx, h, n_rows, explicit)`` of ``sum_k h_k a_{i_k} a_{i_k}^T``, checked.
+
+        ``h`` is the weighted curvature (``l''`` or Gauss-Newton) of the
+        selected rows; ``rows`` is None for data not in memory (then ``h`` is
+        the point ``w``: the blocks recompute the curvature).
+        """
+        ev = w_or_eval if isinstance(w_or_eval, Evaluation) else None
+        w = check_vector(w_or_eval if ev is None else ev.x, "w", size=self.n_features)
         sample = self._check_sample(sample)
         explicit = check_bool(explicit, "explicit")
         loss, op = self.loss, self.operand
-        if sample is None and not op.is_local:
-            return self._full_model_by_blocks(w, explicit, gauss_newton)
+        if not op.is_local:
+            if sample is None:
+                return None, None, w, self.n_samples, explicit
+            curvature = None
+        elif gauss_newton:  # G is recomputed on the rows used: an Evaluation holds l''
+            curvature = None if sample is not None else loss.gauss_newton_block(
+                op, self._targets, w)
+        elif ev is None:
+            curvature = self.evaluate(w, need_grad=False).curvature
+        else:
+            curvature = self._own_curvature(ev)
         if sample is None:
-            rows, idx, weights, n_rows = op, None, self._weights, self.n_samples
-            curv = loss.gauss_newton_block(op, self._targets, w) if gauss_newton else curvature
+            rows, idx, weights, n_rows, curv = op, None, self._weights, self.n_samples, curvature
         elif curvature is not None:
             rows, idx, n_rows = op, sample.indices, sample.size
             curv = curvature[idx]
@@ -461,8 +609,11 @@ class FiniteSum(Objective):
         h = curv / self._weight_sum
         if weights is not None:
             h = scale_rows(h, weights)
-        return self._model(n_rows, explicit, lambda: loss.hessian_matrix(rows, idx, h),
-                           lambda v: loss.hessian_matvec(rows, idx, h, v))
+        return rows, idx, h, n_rows, explicit
+
+    def _shift(self) -> Any:
+        """The penalty's diagonal ``alpha m`` added to each product (None without a penalty)."""
+        return self._penalty_diagonal() if self.alpha else None
 
     def _full_model_by_blocks(self, w: np.ndarray, explicit: bool, gauss_newton: bool):
         """The exact Hessian (or Gauss-Newton matrix) of data not in memory, by blocks."""
@@ -473,30 +624,41 @@ class FiniteSum(Objective):
             block_pass = CurvaturePass(self.loss, w, self._encode_blocks, gauss_newton, v)
             return op.map_row_blocks(block_pass, *args, out_shape=shape) / scale
 
-        return self._model(self.n_samples, explicit, lambda: run(None, (d, d)),
-                           lambda v: run(v, (d,)))
-
-    def _model(self, n_rows: int, explicit: bool, matrix, matvec) -> HessianModel:
-        d = self.n_features
-        shift = self._penalty_diagonal() if self.alpha else None
         if explicit:
-            H = np.array(matrix(), dtype=np.float64)
-            check_curvature_finite(H)
-            if shift is not None:
-                H.flat[:: d + 1] += shift
-            return HessianModel(d, n_rows, matrix=H)
+            return self._matrix_model(run(None, (d, d)), self.n_samples, None)
+        shift = self._penalty_diagonal() if self.alpha else None
+        return HessianModel._trusted(d, self.n_samples, matvec=lambda v: run(v, (d,)),
+                                     shift=shift)
 
-        def product(v: np.ndarray) -> np.ndarray:
-            out = matvec(v)
-            check_curvature_finite(out)
-            return out + shift * v if shift is not None else out
+    def _matrix_model(self, matrix: Any, n_rows: int, h: Any) -> HessianModel:
+        """The model of a formed matrix plus the penalty, its finiteness checked once.
 
-        return HessianModel(d, n_rows, matvec=product)
+        ``h`` (the weighted per-row curvature, when at hand) tells whose fault
+        a non-finite matrix is: the loss's (non-finite curvature) or the
+        data's (``X^T D X`` overflowed).
+        """
+        d = self.n_features
+        H = np.array(matrix, dtype=np.float64)
+        if not np.isfinite(H).all():
+            if h is not None and not np.isfinite(h).all():
+                raise ValueError(
+                    f"{type(self.loss).__name__} gave NaN or infinite curvature (second "
+                    "derivatives) at this point, so the Hessian is not finite: check the loss's "
+                    "pointwise (or gauss_newton_pointwise) there"
+                )
+            raise ValueError(
+                "X's Hessian X^T D X overflows float64 (entries of X too large for their "
+                "squares to be summed, e.g. |x| ~ 1e155 and beyond): rescale X, e.g. by a "
+                "power of two or with sklearn.preprocessing.StandardScaler"
+            )
+        if self.alpha:
+            H.flat[:: d + 1] += self._penalty_diagonal()
+        return HessianModel._trusted(d, n_rows, matrix=H)
 
     def hessian_matrix_cost(self) -> float:
         """:meth:`Objective.hessian_matrix_cost`, as the loss prices its Hessian blocks."""
         return (super().hessian_matrix_cost() if self.matrix_free
-                else max(float(self.loss.hessian_matrix_cost(self.operand.n_cols)), 1.0))
+                else max(float(self.loss.hessian_matrix_cost(self.operand.shape[1])), 1.0))
 
     def hessian_weights(self, w: Any) -> np.ndarray:
         """The Hessian weights ``D_i = c_i l''(a_i^T w)``: ``H = X^T diag(D) X + alpha diag(m)``.
@@ -529,7 +691,9 @@ class FiniteSum(Objective):
 
         These are the row-norm-squared probabilities of the Hessian's square
         root ``diag(c |l''|)^{1/2} X`` ([2]_); when every weight vanishes (a
-        saturated model) they fall back to ``c_i ||a_i||^2``.
+        saturated model) they fall back to ``c_i ||a_i||^2``, and when every
+        row of ``X`` vanishes (or their squared norms overflow) to the uniform
+        distribution (:func:`~randopt.oracles.hessian_sampling.sampling_probabilities`).
 
         Parameters
         ----------
@@ -597,4 +761,39 @@ class FiniteSum(Objective):
         base = np.asarray(self.row_norms_sq, dtype=np.float64)
         if self._weights is not None:
             base = base * self._weights
-        return row_probabilities(self.loss.curvature_magnitude(curvature), base)
+        return sampling_probabilities(self.loss.curvature_magnitude(curvature), base)
+
+
+def _check_sample_weight(op: Any, sample_weight: Any) -> tuple[Any, float]:
+    """Row-aligned sample weights of ``op`` (None when all equal) and their sum, checked."""
+    if sample_weight is None:
+        return None, float(op.n_rows)
+    sw = op.align(sample_weight, "sample_weight")
+    if sw.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D, got shape {sw.shape}")
+    if op.is_local:
+        # A private float64 copy: later edits of the caller's array change nothing here.
+        sw = np.array(check_vector(sw, "sample_weight"), dtype=np.float64, copy=True)
+    total, low, high, bad = op.map_row_blocks(weight_summary, sw, out_shape=(4,))
+    if bad:
+        raise ValueError("sample_weight contains NaN or infinity")
+    if low < 0:
+        raise ValueError(f"sample_weight must be non-negative, got a minimum of {low:g}")
+    if not total > 0:
+        raise ValueError("sample_weight must have a positive sum; all weights are zero")
+    if low == high:
+        # Equal weights: the normalised objective is the unweighted one.
+        return None, float(op.n_rows)
+    if not math.isfinite(total):
+        # Only the ratios s_i / sum(s) matter: scale by a power of two until the sum fits.
+        sw = sw * 2.0 ** -(math.frexp(high)[1] + math.ceil(math.log2(op.n_rows)))
+        total = op.map_row_blocks(weight_summary, sw, out_shape=(4,))[0]
+    return sw, float(total)
+
+
+def _scaled_sum(terms: np.ndarray) -> float:
+    """``sum(terms)`` of finite terms, scaled by the largest: only the result may overflow."""
+    top = float(np.max(np.abs(terms))) if terms.size else 0.0
+    if top == 0.0:
+        return 0.0
+    return top * float(np.sum(terms / top))

@@ -38,7 +38,7 @@ from .._validation import check_choice, check_sample_size
 from ..sketch import Sample, sample_rows, uniform_sample
 from .base import Evaluation, Objective
 
-__all__ = ["HessianSampler", "SCHEMES", "rounded_sample_size"]
+__all__ = ["HessianSampler", "SCHEMES", "rounded_sample_size", "sampling_probabilities"]
 
 SCHEMES = ("full", "uniform", "nonuniform")
 
@@ -176,3 +176,52 @@ class HessianSampler:
 
     def __repr__(self) -> str:
         return f"HessianSampler({self.scheme!r}, size={self.size} of {self.n})"
+
+
+def _normalised(p: np.ndarray) -> np.ndarray | None:
+    """``p / sum(p)``, or None when ``p`` has no finite positive mass."""
+    total = p.sum()
+    if total > 0 and np.isfinite(total):
+        return p / total
+    top = np.max(p)  # the sum overflowed: scale to [0, 1] first
+    if not (top > 0 and np.isfinite(top)):
+        return None
+    q = p / top
+    return q / q.sum()
+
+
+def sampling_probabilities(magnitude: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Row probabilities ``p_i ~ magnitude_i * base_i``, always a distribution.
+
+    The non-uniform schemes' probabilities (curvature size times squared row
+    norm). A saturated model (every curvature zero, or the products not
+    finite) falls back to ``base`` alone (the row-norm part); data whose rows
+    all vanish (or whose squared norms are not finite) to the uniform
+    distribution, under which every unbiased estimate of a zero matrix is zero.
+
+    Parameters
+    ----------
+    magnitude, base : ndarray of shape (n,)
+        Non-negative.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Non-negative and finite, summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles.hessian_sampling import sampling_probabilities
+    >>> sampling_probabilities(np.array([1.0, 3.0]), np.ones(2)).tolist()
+    [0.25, 0.75]
+    >>> sampling_probabilities(np.ones(2), np.zeros(2)).tolist()  # all-zero rows: uniform
+    [0.5, 0.5]
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = _normalised(magnitude * base)
+        if p is None or not np.isfinite(p).all():
+            p = _normalised(base)
+    if p is None or not np.isfinite(p).all():
+        p = np.full(base.shape[0], 1.0 / base.shape[0])
+    return p

@@ -221,6 +221,11 @@ class JaxObjective(MinibatchObjective):
     ([1.0, -2.0, 0.5], 0.3)
     """
 
+    _names = {"fun": "loss(params, batch)", "grad": "the gradient of loss(params, batch)",
+              "value_and_grad": "loss(params, batch)",
+              "hvp": "the Hessian-vector product of loss(params, batch)",
+              "gnvp": "the Gauss-Newton product of output_loss(model(params, inputs), targets)"}
+
     def __init__(
         self,
         loss: Callable | None,

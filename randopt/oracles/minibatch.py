@@ -47,41 +47,13 @@ import numpy as np
 
 from .._validation import check_positive_int, check_scalar
 from ..sketch import Sample
+from ._user_outputs import check_scalar_output, check_vector_output
 from .base import Evaluation, HessianModel, Objective
 
 __all__ = ["MinibatchObjective"]
 
 #: Relative spread below which a sample's weights count as equal (a uniform sample).
 _EQUAL_WEIGHTS_RTOL = 1e-10
-
-
-def _real_scalar(f: Any, name: str) -> float:
-    """The value a user callable returned, as a float, or a TypeError naming it."""
-    if isinstance(f, (str, bytes)) or np.ndim(f) != 0:
-        raise TypeError(f"{name} must return a real scalar, got {type(f).__name__} {f!r:.60}")
-    if np.iscomplexobj(f):
-        raise TypeError(f"{name} must return a real scalar, got the complex {f!r}")
-    try:
-        return float(f)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must return a real scalar, got {type(f).__name__}") from None
-
-
-def _real_vector(g: Any, name: str, d: int) -> np.ndarray:
-    """The vector a user callable returned, as float64 of shape ``(d,)``, or an error naming it."""
-    try:
-        arr = np.asarray(g)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(
-            f"{name} must return a real array of shape ({d},), got {type(g).__name__}"
-        ) from None
-    if arr.dtype.kind not in "fiu":  # real floating or integer (not bool, complex, object)
-        raise TypeError(f"{name} must return a real array of shape ({d},), got dtype {arr.dtype}")
-    if arr.shape != (d,):
-        raise ValueError(f"{name} returned an array of shape {arr.shape}, expected ({d},)")
-    # A private writable copy: the callable's buffer (e.g. a read-only view of a device
-    # array) is neither kept nor altered.
-    return np.array(arr, dtype=np.float64)
 
 
 def _weighted_sum(terms: Any) -> Any:
@@ -206,6 +178,9 @@ class MinibatchObjective(Objective):
 
     supports_sampling = True
     matrix_free = True
+    #: How errors name the callables (a subclass that builds them names their source).
+    _names = {"fun": "fun", "grad": "grad", "value_and_grad": "value_and_grad", "hvp": "hvp",
+              "gnvp": "gnvp"}
 
     def __init__(
         self,
@@ -241,6 +216,14 @@ class MinibatchObjective(Objective):
         self._hvp, self._gnvp = hvp, gnvp
         self.supports_gauss_newton = gnvp is not None
         self._full_plan: list[tuple[Any, float]] | None = None
+
+    def _not_finite(self, what: str) -> ValueError:
+        if what in ("value", "gradient"):
+            name = self._names["value_and_grad" if self._vg is not None else
+                               ("fun" if what == "value" else "grad")]
+        else:
+            name = self._names["hvp" if self._hvp is not None else "gnvp"]
+        return ValueError(f"{name} returned NaN or infinity (the {what} at this x is not finite)")
 
     def __repr__(self) -> str:
         products = ", ".join(n for n, f in (("hvp", self._hvp), ("gnvp", self._gnvp)) if f)
@@ -306,13 +289,14 @@ class MinibatchObjective(Objective):
     def _value(self, point: Any, idx: Any) -> float:
         if self._fun is None:
             return self._call_vg(point, idx)[0]
-        return _real_scalar(self._fun(self._arg(point), self._arg(idx)), "fun")
+        return check_scalar_output(self._fun(self._arg(point), self._arg(idx)),
+                                   self._names["fun"], finite=False)
 
     def _gradient(self, point: Any, idx: Any) -> np.ndarray:
         if self._grad is None:
             return self._call_vg(point, idx)[1]
-        return _real_vector(self._grad(self._arg(point), self._arg(idx)), "grad",
-                            self.n_features)
+        return check_vector_output(self._grad(self._arg(point), self._arg(idx)),
+                                   self._names["grad"], self.n_features, finite=False)
 
     def _value_pass(self, point: Any, plan: list) -> float:
         return _weighted_sum((weight, self._value(point, idx)) for idx, weight in plan)
@@ -333,8 +317,9 @@ class MinibatchObjective(Objective):
             raise TypeError(
                 f"value_and_grad must return a pair (value, gradient), got {type(out).__name__}"
             )
-        return (_real_scalar(out[0], "value_and_grad's value"),
-                _real_vector(out[1], "value_and_grad's gradient", self.n_features))
+        who = self._names["value_and_grad"]
+        return (check_scalar_output(out[0], who + "'s value", finite=False),
+                check_vector_output(out[1], who + "'s gradient", self.n_features, finite=False))
 
     # -- solver protocol ------------------------------------------------------------- #
     def evaluate(
@@ -420,9 +405,10 @@ class MinibatchObjective(Objective):
         ([-1.5], [-0.5])
         """
         if sample is None:
-            return self.evaluate(w).grad
+            return self._finite_gradient(self.evaluate(w).grad)
         w = self._check_w(w)
-        return self._sampled_gradient(w, self._prepare_point(w), self._check_sample(sample))
+        return self._finite_gradient(
+            self._sampled_gradient(w, self._prepare_point(w), self._check_sample(sample)))
 
     def _product_model(self, w_or_eval: Any, sample: Any, explicit: Any, product: Callable,
                        name: str) -> HessianModel:
@@ -434,20 +420,19 @@ class MinibatchObjective(Objective):
         plan, factor, n_rows = self._sample_plan(sample)
         point, d, alpha, arg = self._prepare_point(w), self.n_features, self.alpha, self._arg
 
+        who = self._names[name]
+
         def matvec(v: np.ndarray) -> np.ndarray:
+            # Each chunk's product is checked where it enters (real, finite, shape (d,)).
             out = _weighted_sum(
-                (weight, _real_vector(product(arg(point), arg(v), arg(idx)), name, d))
+                (weight, check_vector_output(product(arg(point), arg(v), arg(idx)), who, d))
                 for idx, weight in plan
             )
-            if not np.isfinite(out).all():
-                raise ValueError(
-                    f"{name} returned NaN or infinity at this point; check the model there"
-                )
             if factor != 1.0:
                 out = factor * out
             return out + alpha * v if alpha else out
 
-        model = HessianModel(d, n_rows, matvec=matvec)
+        model = HessianModel._trusted(d, n_rows, matvec=matvec)
         if explicit:
             model.toarray()
         return model

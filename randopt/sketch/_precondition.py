@@ -46,11 +46,23 @@ class Preconditioner:
             self.P = Vt[:r].T / s[:r]
             # y = P^+ x for x in range(P): y = Sigma_r V_r^T x.
             self.Pinv = Vt[:r] * s[:r, None]
+        # ||S A|| bounds the rounding of A^T r (the IHS floor); without a ridge, s[0].
+        self.sketch_norm = float(s[0]) if alpha == 0 else float(np.linalg.norm(SA))
         self.y0 = None
         if Sb is not None:
-            z = R_full[:k, d:]
-            if not self.full_rank:
-                z = Ur[:, : self.rank].T @ z
+            if alpha and 2.0 * alpha >= s[0] ** 2:
+                # The ridge dominates (alpha >= ||S A||^2): in the QR of [S A; sqrt(alpha) I]
+                # S A is lost below the rounding of sqrt(alpha) (the solution, about
+                # (S A)^T S b / alpha, came out 0 for alpha >~ 1e32 ||S A||^2). There
+                # cond(R)^2 <= 2, and the semi-normal equations R^T y = (S A)^T S b are
+                # accurate: y = R x for x = (R^T R)^{-1} (S A)^T S b.
+                z = scipy.linalg.solve_triangular(
+                    R, SA.T @ Sb.reshape(Sb.shape[0], -1), trans="T", check_finite=False
+                )
+            else:
+                z = R_full[:k, d:]
+                if not self.full_rank:
+                    z = Ur[:, : self.rank].T @ z
             self.y0 = z[:, 0] if Sb.ndim == 1 else z
 
     def apply(self, y):

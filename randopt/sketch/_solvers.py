@@ -1,8 +1,9 @@
 """Iterative solvers of the preconditioned least-squares system (see :mod:`.lstsq`).
 
 All reach ``A`` through :class:`randopt.operands.Operand` methods only: CG
-spends one fused pass ``A^T (A v)`` per iteration (``op.normal_matvec``) and
-one fused residual pass per (re)start; LSQR/LSMR and the iterative Hessian
+(the package's one, :func:`randopt.linalg.conjugate_gradient`) spends one fused
+pass ``A^T (A v)`` per iteration (``op.normal_matvec``) and one fused residual
+pass per (re)start; LSQR/LSMR and the iterative Hessian
 sketch use ``A x`` and ``A^T u``.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, lsmr, lsqr
 
+from ..linalg import conjugate_gradient
 from ..operands import Operand
 from ._precondition import Preconditioner
 
@@ -36,7 +38,17 @@ def cg(
     max_iter: int,
     restarts: int = 1,
 ):
-    """CG on ``P^T (A^T A + alpha I) P y = P^T A^T b`` from ``y``; columns run in lock-step.
+    """CG on ``P^T (A^T A + alpha I) P y = P^T A^T b`` from ``y``, by :func:`conjugate_gradient`.
+
+    The package's one CG (:func:`randopt.linalg.conjugate_gradient`) solves for
+    the correction ``delta`` with ``K delta = s``, ``K = P^T (A^T A + alpha I) P``
+    and ``s`` the true preconditioned residual at ``y``; its products are one
+    fused pass ``A^T (A v)`` each. Several right-hand sides are solved as one
+    block-diagonal system (one pass over ``A`` per iteration for all of them):
+    each column is divided by its ``||y_j||`` first, so that the block's
+    residual ``<= tol`` implies every column's rule ``||s_j|| <= tol ||y_j||``,
+    and since every column's ``K`` has its eigenvalues in ``[(1+eps)^-2,
+    (1-eps)^-2]``, so has the block: the iteration count is that of one column.
 
     CG's recursively updated residual drifts from the true one by rounding,
     most when the warm start is large (ill-conditioned ``A``). When the
@@ -49,7 +61,8 @@ def cg(
     recursion satisfied. Stopping at ``max_iter`` is never convergence unless
     the true residual meets the rule.
 
-    Returns ``y, iterations, converged, history, residual_norm``.
+    Returns ``y, iterations, converged, history, residual_norm``; ``history``
+    holds the (block) relative residual ``||s|| / ||y||`` of every iteration.
     """
     history: list[float] = []
     it = 0
@@ -69,26 +82,32 @@ def cg(
             # Out of restarts: the recursion met the rule, the true residual did
             # not, which happens at the rounding floor of ill-conditioned problems.
             return y, it, True, np.asarray(history), rnorm
-        p = s.copy()
-        while True:
-            ynorm = np.sqrt(np.sum(y * y, axis=0))
-            history.append(float(np.max(np.sqrt(gamma) / np.where(ynorm > 0, ynorm, 1.0))))
-            done |= (np.sqrt(gamma) <= tol * ynorm) | (gamma == 0)
-            if np.all(done) or it >= max_iter:
-                break
-            Pp = pre.apply(p)
-            AtAPp = op.normal_matvec(Pp)  # the one pass over A of the iteration
-            q = pre.apply_t(AtAPp + alpha * Pp if alpha else AtAPp)
-            pq = np.sum(p * q, axis=0)
-            step = np.where(done | (pq <= 0), 0.0, gamma / np.where(pq > 0, pq, 1.0))
-            y = y + step * p
-            s = s - step * q
-            gamma_new = np.sum(s * s, axis=0)
-            beta = np.where(done, 0.0, gamma_new / np.where(gamma > 0, gamma, 1.0))
-            p = s + beta * p
-            gamma = np.where(done, gamma, gamma_new)
-            it += 1
+        # ||y_j|| scales column j's rule; a zero y_j (a zero sketched solution) is
+        # measured against its gradient instead (y* ~ s when K ~ I).
+        scale = np.where(ynorm > 0, ynorm, np.where(gamma > 0, np.sqrt(gamma), 1.0))
+        res = conjugate_gradient(
+            _NormalOperator(op, alpha, pre, s.shape),
+            (s / scale).reshape(-1),
+            rtol=0.0,
+            atol=tol,
+            max_iter=max_iter - it,
+            callback=lambda x, residual_norm: history.append(residual_norm),
+        )
+        y = y + res.x.reshape(s.shape) * scale
+        it += res.nit
         attempt += 1
+
+
+class _NormalOperator:
+    """``v -> K v`` with ``K = P^T (A^T A + alpha I) P``, on a flattened (block of) vector(s)."""
+
+    def __init__(self, op: Operand, alpha: float, pre: Preconditioner, shape: tuple):
+        self.op, self.alpha, self.pre, self.shape = op, alpha, pre, shape
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        Pv = self.pre.apply(v.reshape(self.shape))
+        AtAPv = self.op.normal_matvec(Pv)  # the one pass over A of the iteration
+        return self.pre.apply_t(AtAPv + self.alpha * Pv if self.alpha else AtAPv).reshape(-1)
 
 
 def krylov(
@@ -148,10 +167,11 @@ def ihs(
     """Iterative Hessian sketch with a fresh sketch ``fresh_sketch()`` (= ``S_t A``) each step.
 
     Besides ``||P^T g|| <= tol ||P^{-1} x||`` it stops, as converged, at the
-    rounding floor ``eps cond(S A) (||A x|| + ||r||)`` of the preconditioned
-    gradient: rounding in ``A^T r`` acts as a perturbation of ``A`` of relative
-    size ``eps``, which ``P^T`` amplifies by up to ``cond(S A)`` (the analogue
-    of LSQR's "machine precision" stops, istop 4 and 5).
+    rounding floor ``eps (||R|| ||P^{-1} x|| + ||S A|| ||r||) / s_min(R)`` of the
+    preconditioned gradient (``cond(S A) (||A x|| + ||r||) eps`` without a
+    ridge): rounding in ``A^T r`` acts as a perturbation of ``A`` of relative
+    size ``eps``, which ``P^T`` amplifies by up to ``1 / s_min(R)`` (the
+    analogue of LSQR's "machine precision" stops, istop 4 and 5).
 
     Returns ``x, iterations, converged, history``.
     """
@@ -169,7 +189,11 @@ def ihs(
         rel = snorm / np.where(ynorm > 0, ynorm, 1.0)
         history.append(float(np.max(rel)))
         s = pre.singular_values
-        floor = eps * s[0] / s[pre.rank - 1] * (ynorm + rnorm)
+        # Rounding in A^T r is about eps ||A|| ||r||, in alpha x eps ||R|| ||y||; P^T
+        # amplifies both by 1 / s_min. Without a ridge ||A|| ~ ||S A|| = s[0]; with a
+        # dominant ridge ||S A|| << s[0] = sqrt(||S A||^2 + alpha), and s[0] would put
+        # the floor above the whole gradient (IHS "converged" at x = 0).
+        floor = eps * (s[0] * ynorm + pre.sketch_norm * rnorm) / s[pre.rank - 1]
         if np.all((rel <= tol) | (snorm <= floor)):
             converged = True
             break

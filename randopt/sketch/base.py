@@ -48,6 +48,27 @@ from ..operands import Operand, as_operand
 
 __all__ = ["BLOCK_ROWS", "SketchOperator", "make_sketch"]
 
+
+def _sketch_not_finite(op: Operand, product: str = "S @ A") -> ValueError:
+    """The error for a sketch of ``op`` that came out NaN or infinite, naming the cause.
+
+    A local operand's data were checked finite at entry (an operator's products
+    are checked as they come), so there the cause is overflow of the sketch's
+    sums (entries near the float64 limit); a row-partitioned operand (Dask)
+    checks its chunks while the sketch reads them, so NaN is possible too.
+    """
+    if op.is_local:
+        cause = (
+            "A is finite, but its entries are too close to the float64 limit for the "
+            "sketch's sums, which overflow; rescale A by a power of two first"
+        )
+    else:
+        cause = (
+            "A contains NaN or infinity, or its entries are too close to the float64 "
+            "limit for this sketch (rescale A by a power of two)"
+        )
+    return ValueError(f"{product} is not finite: {cause}")
+
 #: Rows per block of generated randomness (see the module docstring).
 BLOCK_ROWS = 1 << 16
 # Stream index for randomness that belongs to no row block (SRHT's row subset).
@@ -147,12 +168,7 @@ class SketchOperator:
             raise ValueError(f"the sketch has {self.n_rows} columns but A has {op.n_rows} rows")
         out = np.asarray(op.sketch(self))
         if not np.isfinite(out).all():
-            # Finite input whose sketch overflows (entries near the float64 limit),
-            # or NaN met by a backend that checks while it reads (Dask).
-            raise ValueError(
-                "S @ A is not finite: A contains NaN or infinity, or its entries are too "
-                "close to the float64 limit for this sketch (rescale A by a power of two)"
-            )
+            raise _sketch_not_finite(op)
         return out[:, 0] if vector else out
 
     def apply(self, A: Any) -> np.ndarray:

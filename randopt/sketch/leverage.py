@@ -31,6 +31,8 @@ from .._validation import (
     check_vector,
 )
 from ..operands import Operand, as_operand
+from ._scaling import to_unit_scale
+from .base import _sketch_not_finite
 from .gaussian import gaussian
 from .sparse import sparse_sign
 
@@ -74,7 +76,9 @@ def _row_sq_norms(M: np.ndarray) -> np.ndarray:
 
 
 def _exact_local(op: Operand) -> np.ndarray:
-    A = op.to_dense()
+    # Scores do not depend on A's scale: a QR of entries near the float64 limit would
+    # overflow, one of subnormal entries lose the small singular values.
+    A = to_unit_scale(op.to_dense())[0]  # to_dense copies: ours to scale
     n, d = A.shape
     if n < d:
         # range(A) is all of R^n when A has full row rank; the SVD settles rank.
@@ -96,7 +100,7 @@ def _sketch_basis(op: Operand, m: int, rng) -> tuple[np.ndarray, int]:
     S = sparse_sign(m, n, nnz_per_col=min(4, m), random_state=rng)
     SA = np.asarray(op.sketch(S), dtype=np.float64)
     if not np.isfinite(SA).all():
-        raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+        raise _sketch_not_finite(op, "the sketch S A of the leverage scores")
     # QR first: the SVD then works on a d x d matrix instead of m x d.
     R = scipy.linalg.qr(SA, mode="r", check_finite=False)[0][: min(m, d)]
     _, s, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)

@@ -37,7 +37,9 @@ iteration and keep ``n``-vectors on the client. Results agree with the
 in-memory solver of the same seed to rounding (``tests/dask``).
 
 Modules: this one (the driver, the choice of sketch), :mod:`._precondition`
-(the factorisation of ``S A``), :mod:`._solvers` (CG, LSQR/LSMR, IHS).
+(the factorisation of ``S A``), :mod:`._solvers` (CG through
+:func:`randopt.linalg.conjugate_gradient`, LSQR/LSMR, IHS), :mod:`._scaling`
+(right-hand sides near the ends of the float64 range are solved at unit scale).
 
 References
 ----------
@@ -58,6 +60,7 @@ References
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +75,9 @@ from .._validation import (
 )
 from ..operands import Operand, as_operand
 from ._precondition import Preconditioner
+from ._scaling import times_power_of_two, to_unit_scale
 from ._solvers import cg, ihs, krylov
-from .base import make_sketch
+from .base import _sketch_not_finite, make_sketch
 from .leverage import leverage_scores
 from .sampling import sample_rows
 
@@ -92,8 +96,10 @@ class LstsqResult:
         The solution.
     residual_norm : float or ndarray of shape (k,)
         ``||A x - b||`` (computed from the returned ``x``, not estimated).
-    iterations : int
-        Iterations of the iterative phase (0 for sketch-and-solve).
+    nit : int
+        Iterations of the iterative phase (0 for sketch-and-solve). Named
+        ``nit`` as in every solver result of randopt and SciPy; the old name
+        ``iterations`` is a deprecated alias, removed in the next release.
     converged : bool
         Whether the stopping rule was met (always True for sketch-and-solve).
     method, sketch : str
@@ -104,8 +110,9 @@ class LstsqResult:
         Numerical rank of the sketched matrix.
     message : str
     history : ndarray
-        Relative preconditioned normal-equation residual per iteration
-        (``max`` over right-hand sides).
+        Relative preconditioned normal-equation residual per iteration (CG:
+        ``||s|| / ||y||`` of the recursion; for several right-hand sides, of
+        the block of them, each relative to its own ``||y_j||``).
     timings : dict
         Seconds spent sketching, factoring and iterating.
 
@@ -121,7 +128,7 @@ class LstsqResult:
 
     x: np.ndarray
     residual_norm: Any
-    iterations: int
+    nit: int
     converged: bool
     method: str
     sketch: str
@@ -130,6 +137,17 @@ class LstsqResult:
     message: str
     history: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     timings: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def iterations(self) -> int:
+        """Deprecated alias of :attr:`nit` (removed in the next release)."""
+        warnings.warn(
+            "LstsqResult.iterations is deprecated; use LstsqResult.nit (the name every "
+            "randopt and SciPy solver result uses)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.nit
 
 
 def auto_sketch(shape: tuple[int, int]) -> tuple[str, int, dict]:
@@ -149,7 +167,7 @@ def auto_sketch(shape: tuple[int, int]) -> tuple[str, int, dict]:
     so ``n // 20`` keeps ``m`` near ``12 d``. Sparse sign with 4 non-zeros
     costs about the same as CountSketch (the scatter is bound by reading
     ``A``, dense or sparse) and, unlike CountSketch, embeds coherent matrices
-    (rows of leverage near one). ``python -m experiments.bench_sketch --auto``
+    (rows of leverage near one). ``python -m benchmarks.bench_sketch --auto``
     prints the grid of sketches and sizes this was chosen from.
 
     Parameters
@@ -236,10 +254,27 @@ def _draw_sketch(op: Operand, kind, size, opts, rng):
 def _sketched(S, op: Operand) -> np.ndarray:
     SA = op.to_dense() if S is None else np.asarray(S @ op, dtype=np.float64)
     # Every entry of A enters S A with a non-zero weight: a non-finite entry of
-    # data whose backend defers the check (Dask) shows here, at no extra pass.
+    # data whose backend defers the check (Dask) shows here, at no extra pass;
+    # for data checked at entry, it is the sketch's sums that overflowed.
     if not np.isfinite(SA).all():
-        raise ValueError("A contains NaN or infinity; remove or impute those entries first")
+        raise _sketch_not_finite(op, "the sketch S A")
     return SA
+
+
+def _unit_rhs(b: Any) -> tuple[Any, Any]:
+    """``b`` with each column scaled by a power of two to ``max |b_j|`` near one, if extreme.
+
+    The solution is linear in ``b``, ``x(b 2**k) = x(b) 2**k``, exactly in
+    binary; a right-hand side near the float64 limit (or subnormal) would
+    overflow the squared norms of the iteration (``||s||^2`` at ``|b| ~ 1e160``)
+    or lose its digits, so it is solved at unit scale and the result scaled
+    back. Returns ``(b 2**-k, k)``; a partitioned ``b`` (Dask) is returned as
+    is, with ``k = 0``.
+    """
+    if not isinstance(b, np.ndarray):
+        return b, 0
+    scaled, exponent = to_unit_scale(np.array(b, dtype=np.float64), axis=0)
+    return (scaled, exponent) if np.any(exponent) else (b, 0)
 
 
 def _right_hand_side(b: Any, op: Operand) -> Any:
@@ -259,6 +294,15 @@ def _right_hand_side(b: Any, op: Operand) -> Any:
         )
     B = op.align(rhs.to_dense() if rhs.is_local else B.astype(np.float64), "b")
     return B[:, 0] if vector else B
+
+
+def _solution_overflow() -> ValueError:
+    # Finite data whose solution lies beyond float64 (e.g. A ~ 1e-310, b ~ 1).
+    return ValueError(
+        "the least-squares solution overflows float64 (|x| beyond 1.8e308): A is too "
+        "small, or b too large, for a representable x; rescale A or b (by a power of two) "
+        "and scale x back"
+    )
 
 
 def lstsq(
@@ -320,9 +364,18 @@ def lstsq(
     Returns
     -------
     LstsqResult
-        With ``x``, ``residual_norm``, ``iterations``, ``converged``,
+        With ``x``, ``residual_norm``, ``nit``, ``converged``,
         ``sketch``, ``sketch_size``, ``rank``, ``message``, ``history`` and
         ``timings``.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (named); non-finite data; finite data whose sketch
+        overflows (entries near 1.8e308: rescale ``A``); a solution or residual
+        norm beyond float64 (e.g. ``A ~ 1e-310``). A right-hand side near either
+        end of the float64 range is not an error: it is solved at unit scale
+        (an exact power-of-two rescaling) and the result scaled back.
 
     References
     ----------
@@ -359,8 +412,10 @@ def lstsq(
     S = _draw_sketch(op, kind, size, opts, rng)
     used = "none" if S is None else S.name
     SA = _sketched(S, op)
+    b, b_exponent = _unit_rhs(b)
     Sb = np.asarray(b if S is None else S @ b, dtype=np.float64)
     if not np.isfinite(Sb).all():
+        # b at unit scale cannot overflow the sketch: NaN met while reading (Dask).
         raise ValueError("b contains NaN or infinity")
     if not (method == "precondition" and solver == "cg"):
         # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors on the client.
@@ -368,6 +423,10 @@ def lstsq(
     t1 = time.perf_counter()
     pre = Preconditioner(SA, alpha, (n, d), Sb)
     y = pre.solve_sketched()
+    if not np.isfinite(pre.apply(y)).all():
+        # The sketched solution is already beyond float64: the iteration would only
+        # meet infinities in its first pass over A.
+        raise _solution_overflow()
     t2 = time.perf_counter()
     history = np.empty(0)
     rnorm = None
@@ -400,14 +459,27 @@ def lstsq(
             else f"IHS stopped at max_iter={max_iter} before reaching tol={tol:g}"
         )
     t3 = time.perf_counter()
+    if not np.isfinite(x).all():
+        raise _solution_overflow()
     if rnorm is None:
         # b is an in-memory n-vector on these paths; the product matches the
         # rounding of numpy.linalg.lstsq's own residual (BLAS, not the fused pass).
         rnorm = np.linalg.norm(b - op.matvec(x), axis=0)
+    if np.any(b_exponent):
+        with np.errstate(over="ignore"):  # an overflow is reported just below
+            x = times_power_of_two(np.array(x, dtype=np.float64), b_exponent)
+            rnorm = times_power_of_two(np.array(rnorm, dtype=np.float64), b_exponent)
+    if not np.isfinite(x).all():
+        raise _solution_overflow()
+    if not np.isfinite(rnorm).all():
+        raise ValueError(
+            "the residual norm ||A x - b|| overflows float64 (b's entries are near the "
+            "float64 limit); rescale b by a power of two and scale x and the residual back"
+        )
     return LstsqResult(
         x=x,
         residual_norm=float(rnorm) if np.ndim(rnorm) == 0 else np.asarray(rnorm),
-        iterations=int(its),
+        nit=int(its),
         converged=bool(converged),
         method=method,
         sketch=used,

@@ -257,7 +257,10 @@ def row_norm_probabilities(A: Any) -> np.ndarray:
             raise ValueError("A is all zeros; row-norm probabilities are undefined")
         exponent = int(np.frexp(amax)[1]) if np.isfinite(amax) else 1000
         d = op.n_cols
-        r = np.asarray(op.row_norms_sq(np.eye(d) * np.ldexp(1.0, -exponent)), dtype=np.float64)
+        # At most 2**1000: for subnormal entries (exponent below -1022) 2**-exponent
+        # itself would overflow; 2**1000 already lifts them to ~2**-74, squares ~2**-148.
+        scale = np.ldexp(1.0, min(-exponent, 1000))
+        r = np.asarray(op.row_norms_sq(np.eye(d) * scale), dtype=np.float64)
         total = r.sum()
     return r / total
 
@@ -290,7 +293,14 @@ def leverage_probabilities(
     from .leverage import leverage_scores
 
     scores = leverage_scores(A, method=method, random_state=random_state)
-    return scores / scores.sum()
+    total = scores.sum()
+    if isinstance(total, (float, np.floating)) and not total > 0:
+        # The scores sum to rank(A): zero only for an all-zero A (0 / 0 otherwise).
+        raise ValueError(
+            "A is all zeros (rank 0): every leverage score is 0 and leverage "
+            "probabilities are undefined"
+        )
+    return scores / total
 
 
 def uniform_sample(

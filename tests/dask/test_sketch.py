@@ -169,7 +169,7 @@ def test_lstsq_on_sparse_and_float32_chunks_matches_in_memory(synchronous):
     Xd = da.from_array(X.toarray(), chunks=(7_000, 20)).map_blocks(sp.csr_matrix,
                                                                    dtype=np.float64)
     got = randopt.lstsq(Xd, b, random_state=0)
-    assert got.converged and got.iterations == ref.iterations
+    assert got.converged and got.nit == ref.nit
     np.testing.assert_allclose(got.x, ref.x, rtol=0, atol=1e-12 * np.abs(ref.x).max())
     A32 = rng.standard_normal((30_000, 8)).astype(np.float32)
     mem = randopt.lstsq(A32, b[:30_000], random_state=0)

@@ -37,7 +37,7 @@ def test_lstsq_matches_in_memory_and_numpy(problem, opts, synchronous):
     mem = randopt.lstsq(A, b, random_state=0, **opts)
     alpha = opts.get("alpha", 0.0)
     ref = np.linalg.solve(A.T @ A + alpha * np.eye(D), A.T @ b)
-    assert res.converged and res.iterations == mem.iterations
+    assert res.converged and res.nit == mem.nit
     assert np.abs(res.x - mem.x).max() <= 1e-11 * np.abs(mem.x).max()
     assert np.abs(res.x - ref).max() <= 1e-9 * np.abs(ref).max()
     assert abs(res.residual_norm - np.linalg.norm(b - A @ res.x)) <= 1e-9 * res.residual_norm

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
+from randopt.norms._sos_basis import MonomialBasis
 from randopt.norms.sos import sos_available, sos_size, sos_upper_bound
-from randopt.norms.sos_basis import MonomialBasis
 from randopt.norms.sos_certificate import (
     SOSCertificate,
     build_certificate,

@@ -210,8 +210,8 @@ def test_bad_objectives_and_points():
     # A step that overflows is refused, not returned as NaN.
     rng = np.random.default_rng(0)
     f = LeastSquaresObjective(100 * rng.standard_normal((50, 3)), rng.standard_normal(50))
-    with pytest.raises(ValueError, match="not finite at the iterate after"):
+    with pytest.raises(ValueError, match="iterate after .* updates.*learning_rate"):
         adaptive_batch_sgd(f, np.zeros(3), learning_rate=10.0, batch_size=5, epochs=50,
                            random_state=0)
-    with pytest.raises(ValueError, match="not finite at x0"):
+    with pytest.raises(ValueError, match="at x0"):
         adaptive_batch_sgd(f, np.full(3, 1e200), random_state=0)

@@ -182,7 +182,7 @@ def test_a_hessp_returning_nan_or_the_wrong_shape_is_refused(fn, mode):
     with pytest.raises(ValueError, match=r"hessp\(x, v\) must return an array of shape \(3,\)"):
         fn((fun, grad, lambda x, v: np.ones(2)), np.zeros(3), hessian_mode=mode)
     bad_hess = CallableObjective(fun, grad, hess=lambda x: np.full((3, 3), np.inf), n_features=3)
-    with pytest.raises(ValueError, match="Hessian contains NaN or infinity"):
+    with pytest.raises(ValueError, match="Hessian.*NaN or infinity"):
         fn(bad_hess, np.zeros(3), hessian_mode=mode)
 
 

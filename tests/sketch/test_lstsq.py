@@ -38,7 +38,7 @@ def test_well_conditioned_matches_numpy(sketch, rng):
     A, b = problem(rng)
     x_ref, r_ref = reference(A, b)
     res = lstsq(A, b, sketch=sketch, random_state=0)
-    assert res.converged and res.iterations < 40
+    assert res.converged and res.nit < 40
     # cond(A) ~ 1.2: both solutions are accurate to a few ulps times d.
     np.testing.assert_allclose(res.x, x_ref, rtol=0, atol=1e-12 * np.abs(x_ref).max())
     assert res.residual_norm == pytest.approx(r_ref, rel=1e-13)
@@ -238,11 +238,11 @@ class _DriftingOperand:
 def test_cg_stopped_at_max_iter_after_a_restart_is_not_converged(rng):
     A, b = problem(rng, n=4000, d=20)
     clean = lstsq(A, b, random_state=0)
-    assert clean.converged and clean.iterations > 2
+    assert clean.converged and clean.nit > 2
     drift = 1e-3 * np.linalg.norm(A.T @ b) * np.ones(20)
     # Enough iterations for the first CG run, one too few to finish after the restart.
-    res = lstsq(_DriftingOperand(A, drift), b, random_state=0, max_iter=clean.iterations + 1)
-    assert res.iterations == clean.iterations + 1
+    res = lstsq(_DriftingOperand(A, drift), b, random_state=0, max_iter=clean.nit + 1)
+    assert res.nit == clean.nit + 1
     assert not res.converged
     assert "stopped at max_iter" in res.message
 
@@ -250,7 +250,7 @@ def test_cg_stopped_at_max_iter_after_a_restart_is_not_converged(rng):
 def test_max_iter_zero_returns_the_sketch_and_solve_start_unconverged(rng):
     A, b = problem(rng, n=4000, d=20)
     res = lstsq(A, b, max_iter=0, random_state=0)
-    assert res.iterations == 0 and not res.converged
+    assert res.nit == 0 and not res.converged
     ref = lstsq(A, b, method="sketch", random_state=0)
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)
 
@@ -288,3 +288,12 @@ def test_malformed_sparse_matrix_is_refused(rng):
 def test_maxiter_is_renamed():
     with pytest.raises(TypeError, match="maxiter"):
         lstsq(np.eye(3), np.ones(3), maxiter=3)
+
+
+def test_result_nit_and_its_deprecated_alias():
+    # issue 17: every solver result says ``nit``; ``iterations`` stays one release.
+    A = np.random.default_rng(1).standard_normal((500, 4))
+    res = lstsq(A, A @ np.ones(4), random_state=0)
+    assert isinstance(res.nit, int) and res.nit >= 0
+    with pytest.warns(DeprecationWarning, match="LstsqResult.nit"):
+        assert res.iterations == res.nit

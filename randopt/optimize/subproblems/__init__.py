@@ -15,12 +15,12 @@ Every solver implements the interface documented in :class:`Subproblem`
 accepted wherever a name is (:func:`as_subproblem`).
 """
 
-from ._base import Step, Subproblem, boundary_root, cubic_model_value
+from ._base import Step, Subproblem, as_subproblem, boundary_root, cubic_model_value
 from .cauchy import CauchyPoint
 from .cg_steihaug import CGSteihaug
 from .exact import ExactSubproblem, solve_cubic_eig, solve_trust_region_eig
 from .lanczos import LanczosSubproblem
-from .registry import SUBPROBLEMS, as_subproblem
+from .registry import SUBPROBLEMS
 
 __all__ = [
     "SUBPROBLEMS",

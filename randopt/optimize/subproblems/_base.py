@@ -30,19 +30,33 @@ attributes and two methods, as SciPy's ``_trustregion.py`` talks to its
 :func:`randopt.optimize.trust_region` and :func:`randopt.optimize.arc`
 accepts a name, a class (built without arguments) or an instance (for a
 solver with options of its own); subclassing :class:`Subproblem` is
-optional.
+optional (the interface is :class:`randopt.optimize.protocols.SubproblemLike`,
+checked once by :func:`as_subproblem`).
+
+The base class checks what a solver is given once, at entry:
+:meth:`Subproblem.set_model` the gradient (a finite real vector of length
+``hess.dim``), the Hessian (what :class:`~randopt.optimize.protocols.HessianLike`
+lists), ``tol``, ``max_iter`` and ``random_state``; ``solve`` the radius or
+the weight (finite, > 0); a built-in solver refuses a non-finite step (a NaN
+Hessian) instead of returning it. The errors name the argument.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..._validation import check_random_state, check_scalar
+from ..._validation import check_bool, check_random_state, check_scalar
+from ...linalg.cg import boundary_root
+from ..protocols import HessianLike, SubproblemLike, missing_members
 
-__all__ = ["Step", "Subproblem", "boundary_root", "cubic_model_value"]
+__all__ = ["Step", "Subproblem", "as_subproblem", "boundary_root", "cubic_model_value"]
+
+_INF = math.inf
 
 
 class Step(NamedTuple):
@@ -163,13 +177,28 @@ class Subproblem:
         >>> bool(sub.gnorm == np.sqrt(2))
         True
         """
-        self.g = grad
+        label = type(self).__name__
+        if not isinstance(hess, HessianLike):
+            raise TypeError(
+                f"{label}.set_model: hess must offer "
+                f"{', '.join(missing_members(hess, HessianLike))} (as "
+                f"randopt.oracles.HessianModel does); got {type(hess).__name__}"
+            )
+        dim = hess.dim
+        if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, numbers.Integral) or dim < 1:
+            raise ValueError(f"{label}.set_model: hess.dim must be a positive int, got {dim!r}")
+        self.g = _check_gradient(grad, int(dim), label)
         self.H = hess
-        self.gnorm = float(np.linalg.norm(grad))
-        self.tol = check_scalar(tol, "tol", low=0, high=1, low_inclusive=False,
-                                high_inclusive=False)
-        self.max_iter = check_scalar(max_iter, "max_iter", kind=int, low=1)
-        self.rng = check_random_state(random_state)
+        self.gnorm = float(np.linalg.norm(self.g))
+        # the common valid case costs no call; anything else gets the full check and its error
+        if not (type(tol) is float and 0.0 < tol < 1.0):
+            tol = check_scalar(tol, "tol", low=0, high=1, low_inclusive=False,
+                               high_inclusive=False)
+        if not (type(max_iter) is int and max_iter >= 1):
+            max_iter = check_scalar(max_iter, "max_iter", kind=int, low=1)
+        self.tol, self.max_iter = tol, max_iter
+        self.rng = (random_state if isinstance(random_state, np.random.Generator)
+                    else check_random_state(random_state))
         return self
 
     def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
@@ -211,52 +240,55 @@ class Subproblem:
         if radius is not None:
             if not self.supports_trust_region:
                 raise ValueError(f"{type(self).__name__} cannot solve trust-region sub-problems")
+            _check_parameter(radius, "radius", type(self).__name__)
             return "trust_region"
         if not self.supports_cubic:
             raise ValueError(f"{type(self).__name__} cannot solve cubic sub-problems")
+        _check_parameter(sigma, "sigma", type(self).__name__)
         return "cubic"
 
+    def _checked(self, step: Step) -> Step:
+        """``step``, refused when the model's products made it non-finite (a NaN Hessian)."""
+        if not (math.isfinite(step.decrease) and np.isfinite(step.s).all()):
+            raise ValueError(
+                f"{type(self).__name__}.solve: the step is not finite; the Hessian (hess) "
+                "contains NaN or infinity, or its products overflow"
+            )
+        return step
 
-def boundary_root(z: np.ndarray, p: np.ndarray, radius: float) -> float:
-    """The ``tau >= 0`` with ``||z + tau p|| = radius``, for ``||z|| <= radius``.
 
-    Parameters
-    ----------
-    z : ndarray of shape (d,)
-        A point inside the region.
-    p : ndarray of shape (d,)
-        A non-zero direction.
-    radius : float
-        The radius.
+def _check_parameter(value: Any, name: str, label: str) -> None:
+    """A radius or a cubic weight: a real number in ``(0, inf)``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{label}.solve: {name} must be a real number > 0, got {value!r}")
+    if not 0.0 < value < _INF:
+        raise ValueError(f"{label}.solve: {name} must be finite and > 0, got {value!r}")
 
-    Returns
-    -------
-    float
-        The non-negative root of ``||z + tau p||^2 = radius^2``.
 
-    References
-    ----------
-    .. [1] G. H. Golub and C. F. Van Loan, "Matrix Computations", 4th ed.
-           (2013), p. 97 (cancellation-free quadratic roots).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> boundary_root(np.zeros(2), np.array([3.0, 4.0]), 10.0)
-    2.0
-    """
-    a = float(p @ p)
-    b = 2.0 * float(z @ p)
-    c = float(z @ z) - radius * radius
-    disc = math.sqrt(max(b * b - 4.0 * a * c, 0.0))
-    # Cancellation-free form of (-b + disc) / (2a).
-    if b >= 0:
-        return -2.0 * c / (b + disc) if (b + disc) > 0 else 0.0
-    return (-b + disc) / (2.0 * a)
+def _check_gradient(grad: Any, dim: int, label: str) -> np.ndarray:
+    """``grad`` as a finite real float64 vector of length ``dim`` (no copy of a float64 one)."""
+    if not (isinstance(grad, np.ndarray) and grad.dtype == np.float64):
+        arr = np.asarray(grad)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
+                                       or np.issubdtype(arr.dtype, np.integer)):
+            raise TypeError(
+                f"{label}.set_model: grad must be a real float vector, got dtype {arr.dtype}"
+            )
+        grad = arr.astype(np.float64)
+    if grad.shape != (dim,):
+        raise ValueError(
+            f"{label}.set_model: grad has shape {grad.shape}, expected ({dim},) as hess.dim says"
+        )
+    if not np.isfinite(grad).all():
+        raise ValueError(f"{label}.set_model: grad contains NaN or infinity")
+    return grad
 
 
 def cubic_model_value(g: np.ndarray, s: np.ndarray, Hs: np.ndarray, sigma: float) -> float:
-    """The cubic model ``g^T s + s^T H s / 2 + sigma ||s||^3 / 3``, given ``H s``.
+    """The cubic model ``g^T s + s^T H s / 2 + sigma ||s||^3 / 3``, given ``H s`` (deprecated).
+
+    .. deprecated::
+        Never used by a solver; it will be removed in the next release.
 
     Parameters
     ----------
@@ -274,8 +306,113 @@ def cubic_model_value(g: np.ndarray, s: np.ndarray, Hs: np.ndarray, sigma: float
     --------
     >>> import numpy as np
     >>> s = np.array([1.0, 0.0])
-    >>> cubic_model_value(np.array([-1.0, 0.0]), s, s, 3.0)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", DeprecationWarning)
+    ...     cubic_model_value(np.array([-1.0, 0.0]), s, s, 3.0)
     0.5
     """
+    warnings.warn(
+        "randopt.optimize.subproblems.cubic_model_value is deprecated and will be removed in "
+        "the next release (no solver uses it); compute g @ s + s @ Hs / 2 + sigma ||s||^3 / 3",
+        DeprecationWarning, stacklevel=2,
+    )
     ns = float(np.linalg.norm(s))
     return float(g @ s) + 0.5 * float(s @ Hs) + sigma * ns**3 / 3.0
+
+
+def as_subproblem(subproblem: Any, name: str = "subproblem") -> Any:
+    """A sub-problem solver instance from a name, a class or an instance.
+
+    Parameters
+    ----------
+    subproblem : str, class or object
+        One of ``"cg"``, ``"lanczos"``, ``"exact"``, ``"cauchy"``; a class
+        implementing the interface of :class:`Subproblem` (built here without
+        arguments); or an instance of one (used as is, for solvers with
+        options of their own). Subclassing :class:`Subproblem` is not
+        required: what :class:`randopt.optimize.protocols.SubproblemLike`
+        lists is (the bools ``supports_trust_region``, ``supports_cubic``,
+        ``needs_matrix`` and the methods ``set_model`` and ``solve``).
+    name : str, default="subproblem"
+        Argument name for error messages.
+
+    Returns
+    -------
+    object
+        The solver instance.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    TypeError
+        For anything that does not implement the interface.
+
+    Examples
+    --------
+    >>> from randopt.optimize.subproblems import CGSteihaug, as_subproblem
+    >>> type(as_subproblem("cg")).__name__, type(as_subproblem(CGSteihaug)).__name__
+    ('CGSteihaug', 'CGSteihaug')
+    """
+    from .registry import SUBPROBLEMS  # the registry imports the solvers, which import this
+
+    if isinstance(subproblem, str):
+        if subproblem not in SUBPROBLEMS:
+            allowed = ", ".join(repr(k) for k in SUBPROBLEMS)
+            raise ValueError(
+                f"{name} must be one of {allowed}, a Subproblem class or an instance; "
+                f"got {subproblem!r}"
+            )
+        return SUBPROBLEMS[subproblem]()
+    if isinstance(subproblem, type):
+        _check_interface(subproblem, name, tuple(SUBPROBLEMS))
+        try:
+            instance = subproblem()
+        except TypeError as exc:
+            raise TypeError(
+                f"{name} class {subproblem.__name__} must be constructible without arguments "
+                f"({exc}); pass an instance to give it options"
+            ) from None
+        return instance
+    _check_interface(subproblem, name, tuple(SUBPROBLEMS))
+    return subproblem
+
+
+def _check_interface(obj: Any, name: str, names: tuple) -> None:
+    if not isinstance(obj, SubproblemLike):
+        label = obj.__name__ if isinstance(obj, type) else type(obj).__name__
+        raise TypeError(
+            f"{name} must be one of {names}, a Subproblem class or an instance; {label} lacks "
+            f"{', '.join(missing_members(obj, SubproblemLike))} (see "
+            "randopt.optimize.subproblems.Subproblem)"
+        )
+    for flag in ("supports_trust_region", "supports_cubic", "needs_matrix"):
+        check_bool(getattr(obj, flag), f"{name}.{flag}")
+
+
+def check_step(step: Any, d: int, solver: Any) -> Step:
+    """A user solver's result as a :class:`Step`, with a finite step of length ``d`` (the loop
+    checks what a solver it does not own returns, once, where it enters)."""
+    label = type(solver).__name__
+    if not isinstance(step, tuple) or len(step) != 5:
+        raise TypeError(
+            f"{label}.solve must return a Step(s, decrease, hits_boundary, n_products, n_iter); "
+            f"got {type(step).__name__}"
+        )
+    s, decrease, hits, n_products, n_iter = step
+    s = np.asarray(s, dtype=np.float64)
+    if s.shape != (d,):
+        raise ValueError(f"{label}.solve returned a step of shape {s.shape}, expected ({d},)")
+    if not np.isfinite(s).all():
+        raise ValueError(f"{label}.solve returned a step with NaN or infinity")
+    try:
+        decrease = float(decrease)
+    except (TypeError, ValueError):
+        raise TypeError(f"{label}.solve returned a non-numeric decrease {decrease!r}") from None
+    if decrease != decrease:
+        raise ValueError(f"{label}.solve returned a NaN model decrease")
+    for value, what in ((n_products, "n_products"), (n_iter, "n_iter")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise TypeError(f"{label}.solve returned {what}={value!r}; expected an int >= 0")
+    return Step(s, decrease, bool(hits), int(n_products), int(n_iter))

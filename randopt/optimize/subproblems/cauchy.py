@@ -109,8 +109,8 @@ class CauchyPoint(Subproblem):
         [-1.0]
         """
         if self._model_kind(radius, sigma) == "trust_region":
-            return self._trust_region(radius)
-        return self._cubic(sigma)
+            return self._checked(self._trust_region(radius))
+        return self._checked(self._cubic(sigma))
 
     def _gHg(self) -> tuple[float, int]:
         if self._curv is None:

@@ -11,6 +11,14 @@ recurrences, without extra products.
 The step is at least as good as the Cauchy point, which is all the
 convergence theory of sub-sampled TR needs ([3]_, Condition 2).
 
+With a ``preconditioner`` (``r -> M r``, ``M ~ H^{-1}`` symmetric positive
+definite, e.g. a :class:`randopt.linalg.NystromPreconditioner`, or set
+per model by the loop's ``preconditioner="nystrom"``) the iteration is
+preconditioned CG [2]_ (Algorithm 5.3) with the same exits; the radius stays
+Euclidean (the iterates' Euclidean norms then need not grow monotonically,
+so the first crossing is where the step is cut: a feasible step whose model
+decrease is at least that of the first, preconditioned, step).
+
 References
 ----------
 .. [1] T. Steihaug, "The conjugate gradient method and trust regions in large
@@ -24,15 +32,26 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from ._base import Step, Subproblem, boundary_root
+from ...linalg import NystromPreconditioner, conjugate_gradient
+from ..preconditioning import checked_preconditioner
+from ._base import Step, Subproblem
 
 __all__ = ["CGSteihaug"]
 
 
 class CGSteihaug(Subproblem):
     """CG-Steihaug (trust region only); see the module docstring.
+
+    Parameters
+    ----------
+    preconditioner : callable, optional
+        ``r -> M r`` with ``M ~ H^{-1}`` symmetric positive definite, applied
+        at every solve (default: none); a user's callable must return a
+        finite vector of the model's dimension (checked at each call).
 
     References
     ----------
@@ -53,6 +72,18 @@ class CGSteihaug(Subproblem):
     name = "cg"
     supports_trust_region = True
     prefers_matrix = True
+    supports_preconditioner = True
+
+    def __init__(self, preconditioner: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        if preconditioner is not None and (not callable(preconditioner)
+                                           or isinstance(preconditioner, type)):
+            raise TypeError(
+                "CGSteihaug: preconditioner must be None or a callable r -> M r (e.g. a "
+                f"randopt.linalg.NystromPreconditioner); got {type(preconditioner).__name__}")
+        #: ``r -> M r`` applied by every solve (None: plain CG)
+        self.preconditioner = preconditioner
+        #: the :class:`randopt.linalg.CGResult` of the last solve
+        self.last_result = None
 
     def solve(self, *, radius: float | None = None, sigma: float | None = None) -> Step:
         """Truncated CG on the trust-region model (``radius``; ``sigma`` is refused).
@@ -78,39 +109,17 @@ class CGSteihaug(Subproblem):
         True
         """
         self._model_kind(radius, sigma)
-        g = self.g
-        d = g.shape[0]
-        x = np.zeros(d)
-        if self.gnorm == 0.0:
-            return Step(x, 0.0, False, 0, 0)
-        r = -g.copy()  # residual -g - H x
-        p = r.copy()
-        rr = float(r @ r)
-        m = 0.0
-        stop = self.tol * self.gnorm
-        k = 0
-        matvec = self.H.matvec
-        while k < self.max_iter:
-            Hp = matvec(p)
-            k += 1
-            pHp = float(p @ Hp)
-            if pHp <= 0.0:
-                tau = boundary_root(x, p, radius)
-                m += -tau * float(r @ p) + 0.5 * tau * tau * pHp
-                return Step(x + tau * p, -m, True, k, k)
-            alpha = rr / pHp
-            x_next = x + alpha * p
-            if float(x_next @ x_next) >= radius * radius:
-                tau = boundary_root(x, p, radius)
-                m += -tau * float(r @ p) + 0.5 * tau * tau * pHp
-                return Step(x + tau * p, -m, True, k, k)
-            # m(x + a p) - m(x) = -a r^T p + a^2 p^T H p / 2, and r^T p = r^T r.
-            m += -alpha * rr + 0.5 * alpha * alpha * pHp
-            x = x_next
-            r -= alpha * Hp
-            rr_next = float(r @ r)
-            if rr_next <= stop * stop:
-                break
-            p = r + (rr_next / rr) * p
-            rr = rr_next
-        return Step(x, -m, False, k, k)
+        precondition = self.preconditioner
+        d = self.g.shape[0]
+        if isinstance(precondition, NystromPreconditioner):
+            if precondition.dim != d:
+                raise ValueError(f"CGSteihaug: the preconditioner has dimension "
+                                 f"{precondition.dim}, the model {d}")
+        elif precondition is not None:
+            precondition = checked_preconditioner(precondition, d, "CGSteihaug")
+        res = conjugate_gradient(self.H.matvec, -self.g, rtol=self.tol, max_iter=self.max_iter,
+                                 radius=radius, precondition=precondition)
+        self.last_result = res
+        hits = res.status in ("boundary", "negative_curvature")
+        return self._checked(Step(res.x, res.decrease, hits, res.nhev, res.nit))
+

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
-from ._base import Step, Subproblem
+from ._base import Step, Subproblem, _check_parameter
 
-__all__ = ["ExactSubproblem", "solve_trust_region_eig", "solve_cubic_eig"]
+__all__ = ["ExactSubproblem", "leftmost_eigenpair", "solve_trust_region_eig", "solve_cubic_eig"]
 
 _EPS = np.finfo(np.float64).eps
 
@@ -89,6 +89,12 @@ def solve_trust_region_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, radius
     >>> np.round(s, 12).tolist(), round(mu, 12), hit
     ([0.0, -2.0], 1.5, True)
     """
+    lam, V, g = _check_eig(lam, V, g, "solve_trust_region_eig")
+    _check_parameter(radius, "radius", "solve_trust_region_eig")
+    return _trust_region_eig(lam, V, g, radius)
+
+
+def _trust_region_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, radius: float):
     gt = V.T @ g
     y, mu, _ = _secular(lam, gt, None, radius)
     s = V @ y
@@ -134,9 +140,42 @@ def solve_cubic_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, sigma: float)
     >>> round(float(s[0]), 12), round(mu, 12)
     (-1.0, 1.0)
     """
+    lam, V, g = _check_eig(lam, V, g, "solve_cubic_eig")
+    _check_parameter(sigma, "sigma", "solve_cubic_eig")
+    return _cubic_eig(lam, V, g, sigma)
+
+
+def _cubic_eig(lam: np.ndarray, V: np.ndarray, g: np.ndarray, sigma: float):
     gt = V.T @ g
     y, mu, _ = _secular(lam, gt, sigma, None)
     return V @ y, mu
+
+
+def _check_eig(lam: Any, V: Any, g: Any, label: str) -> tuple:
+    """``(lam, V, g)`` as finite real float64 arrays of matching shapes, ``lam`` ascending."""
+    out = []
+    for value, name, ndim in ((lam, "lam", 1), (V, "V", 2), (g, "g", 1)):
+        arr = np.asarray(value)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating)
+                                       or np.issubdtype(arr.dtype, np.integer)):
+            raise TypeError(f"{label}: {name} must hold real numbers, got dtype {arr.dtype}")
+        if arr.ndim != ndim or arr.size == 0:
+            raise ValueError(f"{label}: {name} must be a non-empty {ndim}-D array, "
+                             f"got shape {arr.shape}")
+        arr = np.ascontiguousarray(arr, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{label}: {name} contains NaN or infinity")
+        out.append(arr)
+    lam, V, g = out
+    d = lam.shape[0]
+    if V.shape != (d, d) or g.shape != (d,):
+        raise ValueError(
+            f"{label}: lam has shape {lam.shape}, so V must have shape ({d}, {d}) and g "
+            f"shape ({d},); got V {V.shape} and g {g.shape}"
+        )
+    if d > 1 and not (np.diff(lam) >= 0).all():
+        raise ValueError(f"{label}: lam must be sorted in ascending order (as eigh returns it)")
+    return lam, V, g
 
 
 class ExactSubproblem(Subproblem):
@@ -202,7 +241,13 @@ class ExactSubproblem(Subproblem):
     def _eig(self) -> int:
         if self._lam is not None:
             return 0
-        M = self.H.toarray()
+        M = np.asarray(self.H.toarray())
+        if M.shape != (self.H.dim, self.H.dim) or M.dtype.kind not in "fiu":
+            d = self.H.dim
+            raise ValueError(f"{type(self).__name__}: hess.toarray() returned dtype {M.dtype}, "
+                             f"shape {M.shape}; expected a real ({d}, {d}) array")
+        if not np.isfinite(M).all():
+            raise ValueError(f"{type(self).__name__}: the Hessian (hess) contains NaN or infinity")
         self._lam, self._V = np.linalg.eigh(M)
         return self.H.dim
 
@@ -234,12 +279,55 @@ class ExactSubproblem(Subproblem):
         kind = self._model_kind(radius, sigma)
         n_products = self._eig()
         if kind == "trust_region":
-            s, mu, hit = solve_trust_region_eig(self._lam, self._V, self.g, radius)
+            s, mu, hit = _trust_region_eig(self._lam, self._V, self.g, radius)
             y = self._V.T @ s
             m = float(self.g @ s) + 0.5 * float(np.sum(self._lam * y * y))
-            return Step(s, -m, hit, n_products, 1)
-        s, _ = solve_cubic_eig(self._lam, self._V, self.g, sigma)
+            return self._checked(Step(s, -m, hit, n_products, 1))
+        s, _ = _cubic_eig(self._lam, self._V, self.g, sigma)
         y = self._V.T @ s
         ns = float(np.linalg.norm(s))
         m = float(self.g @ s) + 0.5 * float(np.sum(self._lam * y * y)) + sigma * ns**3 / 3
-        return Step(s, -m, False, n_products, 1)
+        return self._checked(Step(s, -m, False, n_products, 1))
+
+
+def leftmost_eigenpair(H: Any, rng: np.random.Generator,
+                       matrix_free: bool = False) -> tuple[float, np.ndarray]:
+    """Leftmost eigenpair of a Hessian model (dense eigh, or ARPACK on products).
+
+    A small model is formed and factorised, unless the objective is matrix
+    free (forming it would cost ``d`` products: ARPACK takes fewer). The
+    second-order phase of :func:`randopt.optimize.newton_loop` uses it.
+
+    Parameters
+    ----------
+    H : HessianModel
+        The model (``matrix``, ``dim``, ``matvec``, ``toarray``).
+    rng : numpy.random.Generator
+        Source of ARPACK's start vector.
+    matrix_free : bool, default=False
+        Never form a model of more than 2 variables unless it is formed already.
+
+    Returns
+    -------
+    lam : float
+        The smallest eigenvalue.
+    u : ndarray of shape (d,)
+        A unit eigenvector of it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from randopt.oracles import HessianModel
+    >>> lam, u = leftmost_eigenpair(HessianModel(2, 1, matrix=np.diag([2.0, -1.0])),
+    ...                             np.random.default_rng(0))
+    >>> lam, np.abs(u).tolist()
+    (-1.0, [0.0, 1.0])
+    """
+    if H.matrix is not None or H.dim <= 2 or (H.dim <= 200 and not matrix_free):
+        lam, V = np.linalg.eigh(H.toarray())
+        return float(lam[0]), V[:, 0]
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    op = LinearOperator((H.dim, H.dim), matvec=H.matvec, dtype=np.float64)
+    lam, V = eigsh(op, k=1, which="SA", v0=rng.standard_normal(H.dim), tol=1e-8)
+    return float(lam[0]), V[:, 0]

@@ -35,11 +35,11 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
+from ...linalg import Lanczos
 from . import _kernels
 from ._base import Step, Subproblem
 
@@ -107,86 +107,46 @@ class LanczosSubproblem(Subproblem):
         2
         """
         super().set_model(grad, hess, tol=tol, max_iter=max_iter, random_state=random_state)
-        d = grad.shape[0]
-        self.kmax = min(d, self.max_iter)
-        self.Q = np.empty((self.kmax, d))
-        self.alpha = np.empty(self.kmax)
-        self.beta = np.zeros(self.kmax)  # beta[k] couples q_k and q_{k+1}
-        self.k = 0
-        self._r = None  # unnormalised next Lanczos vector
-        self._rnorm = 0.0
-        self._exhausted = False
-        self.scale = 0.0
+        # Full re-orthogonalisation with a second pass when the first lost most of the
+        # norm, breakdown at sqrt(eps) ||H|| (rounding leaves a residual of order
+        # eps ||H|| / gap, not zero, on an invariant subspace), restarts from random
+        # vectors orthogonal to the basis (the hard case).
+        self._process = Lanczos(
+            hess.matvec, self.g.shape[0], max_iter=self.max_iter,
+            start=self.g if self.gnorm > 0 else None, random_state=self.rng, restart=True,
+            breakdown_tol=_SQRT_EPS, reorthogonalization="when_needed",
+        )
+        self.kmax = self._process.kmax
         self.restarts = 0
         return self
 
-    # -- Lanczos process ---------------------------------------------------- #
-    def _random_orthogonal(self) -> np.ndarray | None:
-        d = self.g.shape[0]
-        for _ in range(3):
-            v = self.rng.standard_normal(d)
-            if self.k:
-                Qk = self.Q[: self.k]
-                v -= Qk.T @ (Qk @ v)
-                v -= Qk.T @ (Qk @ v)
-            nv = float(np.linalg.norm(v))
-            if nv > 1e-8 * np.sqrt(d):
-                return v / nv
-        return None
+    @property
+    def k(self) -> int:
+        """Size of the Krylov basis built so far."""
+        return self._process.k
 
     def _extend(self) -> int:
         """One Lanczos step; returns the products spent (0 if exhausted)."""
-        k = self.k
-        if k >= self.kmax:
-            self._exhausted = True
-            return 0
-        if k == 0:
-            q = self.g / self.gnorm if self.gnorm > 0 else self._random_orthogonal()
-            if q is None:
-                self._exhausted = True
-                return 0
-        elif self._breakdown():
-            # Invariant subspace: restart orthogonally (beta stays 0).
-            self.beta[k - 1] = 0.0
+        process = self._process
+        restarts = process.n_restarts
+        grown = process.extend()
+        if process.n_restarts > restarts:
             self.restarts += 1
-            q = self._random_orthogonal()
-            if q is None:
-                self._exhausted = True
-                return 0
-        else:
-            self.beta[k - 1] = self._rnorm
-            q = self._r / self._rnorm
-        self.Q[k] = q
-        v = self.H.matvec(q)
-        a = float(q @ v)
-        self.alpha[k] = a
-        Qk = self.Q[: k + 1]
-        r = v - Qk.T @ (Qk @ v)
-        vv = float(v @ v)
-        rr = float(r @ r)
-        # Second Gram-Schmidt pass when the first lost most of the norm.
-        if rr < 0.49 * vv:
-            r -= Qk.T @ (Qk @ r)
-            rr = float(r @ r)
-        self._r = r
-        self._rnorm = math.sqrt(rr)
-        self.scale = max(self.scale, abs(a), math.sqrt(vv))
-        self.k = k + 1
-        return 1
+        return int(grown)
 
-    def _breakdown(self) -> bool:
-        # Near-breakdown counts: rounding leaves a residual of order
-        # eps * ||H|| / gap rather than exactly zero on an invariant subspace.
-        return self._rnorm <= _SQRT_EPS * max(self.scale, 1e-300)
+    def _leftmost_ritz_residual(self) -> float:
+        """``||H u - theta u||`` of the leftmost Ritz pair ``(theta, u)`` of ``T_k``."""
+        _, V = self._process.ritz(vectors=True)
+        return self._process.residual_norm * abs(float(V[-1, 0]))
 
     # -- reduced problem ------------------------------------------------------ #
     def _reduced(self, radius: float | None, sigma: float | None):
+        process = self._process
         h, mu, model = _kernels.reduced_solve(
-            self.alpha, self.beta, self.k, self.gnorm,
+            process.alpha, process.beta, process.k, self.gnorm,
             -1.0 if sigma is None else float(sigma), -1.0 if radius is None else float(radius),
         )
-        beta_next = self._rnorm
-        residual = beta_next * abs(h[-1])
+        residual = process.residual_norm * abs(h[-1])  # beta_{k+1} |e_k^T h|
         return h, mu, model, residual
 
     def _solve(self, radius: float | None, sigma: float | None) -> Step:
@@ -195,19 +155,25 @@ class LanczosSubproblem(Subproblem):
             if self.gnorm == 0.0 and self.H.dim == 0:
                 return Step(np.zeros_like(self.g), 0.0, False, 0, 0)
             spent += self._extend()
+        process = self._process
         next_check = self.k
-        stop = self.tol * max(self.gnorm, _EPS * self.scale)
+        stop = self.tol * max(self.gnorm, _EPS * process.scale)
         while True:
-            if self.k >= next_check or self._exhausted:
+            if self.k >= next_check or process.exhausted:
                 h, mu, model, residual = self._reduced(radius, sigma)
-                if self._exhausted:
+                if process.exhausted:
                     break
+                if self.gnorm == 0.0:
+                    # No gradient: the Krylov space of a random start must hold
+                    # the leftmost eigenvector (the step follows it), so wait
+                    # for the leftmost Ritz pair to converge.
+                    residual, stop = self._leftmost_ritz_residual(), self.tol * process.scale
                 if residual <= stop:
                     # A breakdown makes the residual vanish on an invariant
                     # subspace that may miss the leftmost eigenvector (the
                     # hard case): restart a few times before trusting it.
                     if not (
-                        self._breakdown()
+                        process.is_breakdown()
                         and self.k < self.kmax
                         and self.restarts < self.MAX_RESTARTS
                     ):
@@ -219,7 +185,7 @@ class LanczosSubproblem(Subproblem):
             spent += got
             if got == 0 and self.k >= next_check:
                 next_check = self.k
-        s = self.Q[: self.k].T @ h
+        s = process.basis[: self.k].T @ h
         hits = radius is not None and mu > 0
         return Step(s, -model, hits, spent, self.k)
 
@@ -249,5 +215,5 @@ class LanczosSubproblem(Subproblem):
         ([-1.0, -1.0], 0)
         """
         if self._model_kind(radius, sigma) == "trust_region":
-            return self._solve(radius, None)
-        return self._solve(None, sigma)
+            return self._checked(self._solve(radius, None))
+        return self._checked(self._solve(None, sigma))
