@@ -355,7 +355,9 @@ class Lanczos:
             self.exhausted = True
             return False
         self.basis[k] = q
-        v = np.asarray(self.matvec(q), dtype=np.float64).ravel()
+        v = self.matvec(q)
+        if type(v) is not np.ndarray or v.dtype != np.float64 or v.ndim != 1:
+            v = np.asarray(v, dtype=np.float64).ravel()
         self.n_matvec += 1
         if self.project is not None:
             v = self.project(v)
@@ -378,8 +380,10 @@ class Lanczos:
         self.residual = r
         self.residual_norm = rnorm
         self.beta[k] = rnorm
-        self.k = k + 1
-        if self.is_breakdown():
+        self.k = k = k + 1
+        # is_breakdown(), inlined: this runs once per product
+        tol = 64 * EPS * math.sqrt(k) if self.breakdown_tol is None else self.breakdown_tol
+        if rnorm <= tol * max(self.scale, 1e-300):
             self.log_gamma = -math.inf
         else:
             self.log_gamma += math.log(rnorm)

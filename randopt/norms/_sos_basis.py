@@ -42,6 +42,11 @@ from .._validation import check_scalar
 __all__ = ["MonomialBasis"]
 
 
+# 20! < 2**63: up to degree 20 a multinomial is an exact int64 quotient of factorials
+# (prod c_j! <= (sum c)! as the multinomial is >= 1); higher degrees use Python integers.
+_INT64_FACTORIALS = np.array([math.factorial(i) for i in range(21)], dtype=np.int64)
+
+
 def _multinomial(counts: np.ndarray) -> np.ndarray:
     """``(sum c)! / prod c!`` row-wise for a 2-D array of counts, as float64.
 
@@ -49,14 +54,21 @@ def _multinomial(counts: np.ndarray) -> np.ndarray:
     int64 from degree 21 on, although the multinomial itself stays far smaller),
     then rounded once.
     """
-    out = []
-    for row in counts.tolist():
-        value, total = 1, 0
-        for c in row:  # prod_j C(c_1 + ... + c_j, c_j), exact
-            total += int(c)
-            value *= math.comb(total, int(c))
-        out.append(float(value))  # OverflowError only beyond 1e308: d**k of a degree-k basis
-    return np.array(out, dtype=np.float64).reshape(len(out))
+    counts = np.asarray(counts, dtype=np.int64).reshape(len(counts), -1)
+    total = counts.sum(axis=1)
+    out = np.empty(len(counts), dtype=np.float64)
+    small = total <= 20
+    if small.any():
+        num = _INT64_FACTORIALS[total[small]]
+        den = np.prod(_INT64_FACTORIALS[counts[small]], axis=1)
+        out[small] = num // den  # exact integer quotient, rounded once to float64
+    for i in np.flatnonzero(~small):
+        value, running = 1, 0
+        for c in counts[i].tolist():  # prod_j C(c_1 + ... + c_j, c_j), exact
+            running += int(c)
+            value *= math.comb(running, int(c))
+        out[i] = float(value)  # OverflowError only beyond 1e308: d**k of a degree-k basis
+    return out
 
 
 class MonomialBasis:

@@ -60,13 +60,13 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._validation import check_random_state, check_scalar, check_vector
-from ..oracles import CallableObjective, HessianModel
+from ..oracles import CallableObjective
 from .forcing import ForcingTerm, as_forcing_term
 from .preconditioning import as_preconditioner
 from .protocols import ObjectiveLike, PolicyLike, missing_members
 from .sample_size import EXPLICIT_MAX_DIM, SamplingPlan
 from .subproblems import SUBPROBLEMS, as_subproblem
-from .subproblems._base import check_step
+from .subproblems._base import check_step, checked_model
 from .subproblems.exact import leftmost_eigenpair
 
 __all__ = [
@@ -416,81 +416,6 @@ def formation_error(exc: ValueError, objective: Any, d: int) -> ValueError:
     return ValueError(
         f"the objective's Hessian could not be formed at the current iterate: {exc}{hint}"
     )
-
-
-def checked_model(model: Any, d: int) -> Any:
-    """A Hessian model checked once, where it enters the solver.
-
-    An explicit matrix is checked once (shape, finiteness) and the model is
-    returned as is; a model of products is wrapped so that each product's
-    finiteness (and, for a model that is not a
-    :class:`~randopt.oracles.HessianModel`, which checks it, its shape) is
-    checked once, where it enters.
-    """
-    if int(model.dim) != d:
-        raise ValueError(f"the objective's Hessian model has dimension {model.dim}, not {d}")
-    if model.matrix is not None:
-        _check_matrix(model.matrix, d)
-        return model
-    return _CheckedProducts(model)
-
-
-def _check_matrix(M: Any, d: int) -> None:
-    if getattr(M, "shape", None) != (d, d):
-        raise ValueError(
-            f"the objective's Hessian has shape {getattr(M, 'shape', None)}, expected {(d, d)}"
-        )
-    if not np.isfinite(M).all():
-        raise ValueError(
-            "the objective's Hessian contains NaN or infinity at the current iterate; "
-            "check hess/hessp (or the data and the loss) there"
-        )
-
-
-class _CheckedProducts:
-    """A Hessian model of products whose every product is checked once, on entry."""
-
-    __slots__ = ("_model", "dim", "n_rows", "matrix", "_check_shape")
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self.dim = int(model.dim)
-        self.n_rows = int(model.n_rows)
-        self.matrix = None
-        self._check_shape = type(model) is not HessianModel  # a HessianModel checks shapes
-
-    @property
-    def n_products(self) -> int:
-        return self._model.n_products
-
-    def matvec(self, v: np.ndarray) -> np.ndarray:
-        d = self.dim
-        try:
-            out = self._model.matvec(v)
-        except ValueError as exc:
-            raise ValueError(
-                f"the objective's Hessian-vector product failed on a vector of length {d} "
-                f"({exc}); hessp(x, v) must return an array of shape ({d},)"
-            ) from exc
-        if self._check_shape:
-            out = np.asarray(out)
-            if out.shape != (d,):
-                raise ValueError(
-                    f"the objective's Hessian-vector product returned shape {out.shape}, "
-                    f"expected ({d},)"
-                )
-        if not np.isfinite(out).all():
-            raise ValueError(
-                "the objective's Hessian-vector product returned NaN or infinity at the "
-                "current iterate; check hessp (or the data and the loss) there"
-            )
-        return out
-
-    def toarray(self) -> np.ndarray:
-        M = self._model.toarray()
-        _check_matrix(M, self.dim)
-        self.matrix = M
-        return M
 
 
 def newton_loop(

@@ -277,3 +277,36 @@ def test_boundary_root_checks_its_arguments():
     ]:
         with pytest.raises(exc, match=name):
             boundary_root(*args)
+
+
+class _UserHessian:
+    """A user's own Hessian object (the HessianLike protocol, not a HessianModel)."""
+
+    def __init__(self, product, dim=3):
+        self.dim, self.n_rows, self.matrix, self.n_products = dim, 1, None, 0
+        self._product = product
+
+    def matvec(self, v):
+        return self._product(v)
+
+    def toarray(self):
+        return np.stack([self.matvec(e) for e in np.eye(self.dim)], axis=1)
+
+
+@pytest.mark.parametrize("name", ["cg", "lanczos", "cauchy", "exact"])
+@pytest.mark.parametrize("product, err, words", [
+    (lambda v: np.ones(2), ValueError, "shape (2"),
+    (lambda v: np.full(3, np.nan), ValueError, "NaN"),
+    (lambda v: np.ones(3) * 1j, (TypeError, ValueError), "real"),
+    (lambda v: np.array(["a", "b", "c"]), TypeError, "real"),
+])
+def test_user_hessian_products_are_checked_where_they_enter(name, product, err, words):
+    """A product of a user's Hessian object (or the matrix the exact solver forms from
+    them) is checked once, naming hess (the original tree let a wrong shape, NaN or
+    strings through to a NumPy error or a NaN step)."""
+    from randopt.optimize.subproblems import SUBPROBLEMS
+
+    sub = SUBPROBLEMS[name]()
+    with pytest.raises(err, match="hess") as info:
+        sub.set_model(np.ones(3), _UserHessian(product), random_state=0).solve(radius=1.0)
+    assert words in str(info.value)

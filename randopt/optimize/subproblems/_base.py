@@ -52,6 +52,7 @@ import numpy as np
 
 from ..._validation import check_bool, check_random_state, check_scalar
 from ...linalg.cg import boundary_root
+from ...oracles import HessianModel
 from ..protocols import HessianLike, SubproblemLike, missing_members
 
 __all__ = ["Step", "Subproblem", "as_subproblem", "boundary_root", "cubic_model_value"]
@@ -178,7 +179,9 @@ class Subproblem:
         True
         """
         label = type(self).__name__
-        if not isinstance(hess, HessianLike):
+        # the library's own models skip the (slow) structural protocol check
+        trusted = type(hess) is HessianModel or type(hess) is CheckedProducts
+        if not trusted and not isinstance(hess, HessianLike):
             raise TypeError(
                 f"{label}.set_model: hess must offer "
                 f"{', '.join(missing_members(hess, HessianLike))} (as "
@@ -188,6 +191,10 @@ class Subproblem:
         if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, numbers.Integral) or dim < 1:
             raise ValueError(f"{label}.set_model: hess.dim must be a positive int, got {dim!r}")
         self.g = _check_gradient(grad, int(dim), label)
+        if not trusted:
+            # a user's own Hessian object: its matrix or every product checked once, here
+            hess = checked_model(hess, int(dim), (
+                f"{label}.set_model: the Hessian (hess)", "hess", "hess.matvec(v)", "hess"))
         self.H = hess
         self.gnorm = float(np.linalg.norm(self.g))
         # the common valid case costs no call; anything else gets the full check and its error
@@ -255,6 +262,95 @@ class Subproblem:
                 "contains NaN or infinity, or its products overflow"
             )
         return step
+
+
+_LOOP_NAMES = ("the objective's Hessian", "hess/hessp (or the data and the loss)",
+               "hessp(x, v)", "hessp (or the data and the loss)")
+
+
+def checked_model(model: Any, d: int, names: tuple[str, str, str, str] = _LOOP_NAMES) -> Any:
+    """A Hessian model checked once, where it enters a solver.
+
+    An explicit matrix is checked once (shape, finiteness) and the model is
+    returned as is; a model of products is wrapped so that each product's
+    finiteness (and, for a model that is not a
+    :class:`~randopt.oracles.HessianModel`, which checks it, its shape) is
+    checked once, where it enters. ``names`` words the errors: what the model
+    is, what to check when its matrix is not finite, the product's callable,
+    what to check when a product is not finite.
+    """
+    what = names[0]
+    if int(model.dim) != d:
+        raise ValueError(f"{what} model has dimension {model.dim}, not {d}")
+    if model.matrix is not None:
+        _check_matrix(model.matrix, d, names)
+        return model
+    return CheckedProducts(model, names)
+
+
+def _check_matrix(M: Any, d: int, names: tuple[str, str, str, str]) -> None:
+    if getattr(M, "shape", None) != (d, d):
+        raise ValueError(f"{names[0]} has shape {getattr(M, 'shape', None)}, expected {(d, d)}")
+    dtype = getattr(M, "dtype", None)
+    if dtype is None or not (np.issubdtype(dtype, np.floating)
+                             or np.issubdtype(dtype, np.integer)):
+        raise TypeError(f"{names[0]} has dtype {dtype}; expected real numbers")
+    if not np.isfinite(M).all():
+        raise ValueError(
+            f"{names[0]} contains NaN or infinity at the current iterate; check {names[1]} there"
+        )
+
+
+class CheckedProducts:
+    """A Hessian model of products whose every product is checked once, on entry."""
+
+    __slots__ = ("_model", "_names", "dim", "n_rows", "matrix", "_check_shape")
+
+    def __init__(self, model: Any, names: tuple[str, str, str, str] = _LOOP_NAMES) -> None:
+        self._model = model
+        self._names = names
+        self.dim = int(model.dim)
+        self.n_rows = int(model.n_rows)
+        self.matrix = None
+        self._check_shape = type(model) is not HessianModel  # a HessianModel checks shapes
+
+    @property
+    def n_products(self) -> int:
+        return self._model.n_products
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        d, (what, _, product, check) = self.dim, self._names
+        try:
+            out = self._model.matvec(v)
+        except ValueError as exc:
+            raise ValueError(
+                f"{what}-vector product failed on a vector of length {d} "
+                f"({exc}); {product} must return an array of shape ({d},)"
+            ) from exc
+        if self._check_shape:
+            out = np.asarray(out)
+            if out.shape != (d,):
+                raise ValueError(
+                    f"{what}-vector product returned shape {out.shape}, expected ({d},)"
+                )
+            if not np.issubdtype(out.dtype, np.floating) and not np.issubdtype(
+                    out.dtype, np.integer):
+                raise TypeError(
+                    f"{what}-vector product returned dtype {out.dtype}; {product} must "
+                    "return real numbers"
+                )
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"{what}-vector product returned NaN or infinity at the "
+                f"current iterate; check {check} there"
+            )
+        return out
+
+    def toarray(self) -> np.ndarray:
+        M = self._model.toarray()
+        _check_matrix(M, self.dim, self._names)
+        self.matrix = M
+        return M
 
 
 def _check_parameter(value: Any, name: str, label: str) -> None:

@@ -112,7 +112,7 @@ class LanczosSubproblem(Subproblem):
         # eps ||H|| / gap, not zero, on an invariant subspace), restarts from random
         # vectors orthogonal to the basis (the hard case).
         self._process = Lanczos(
-            hess.matvec, self.g.shape[0], max_iter=self.max_iter,
+            self.H.matvec, self.g.shape[0], max_iter=self.max_iter,
             start=self.g if self.gnorm > 0 else None, random_state=self.rng, restart=True,
             breakdown_tol=_SQRT_EPS, reorthogonalization="when_needed",
         )
