@@ -2,6 +2,8 @@
 
 * :func:`parse_list` and :func:`parse_numbers`: an option's comma list,
   checked (exit naming the option);
+* :func:`fill_defaults` and :func:`require_positive`: options left unset get
+  their defaults (a value given, 0 included, is kept and checked);
 * :func:`set_xla_threads`: XLA's CPU threads, before JAX's first computation;
 * :func:`output_folder`: ``--out``, or ``results/<tag>``;
 * :func:`machine`: the line about the machine in every summary.
@@ -14,8 +16,10 @@ import os
 import platform
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["machine", "output_folder", "parse_list", "parse_numbers", "set_xla_threads"]
+__all__ = ["fill_defaults", "machine", "output_folder", "parse_list", "parse_numbers",
+           "require_positive", "set_xla_threads"]
 
 
 def parse_list(text: str, name: str, allowed: Sequence[str] | None = None) -> list[str]:
@@ -83,6 +87,44 @@ def parse_numbers(text: str, name: str, kind: type = float, *, positive: bool = 
     if positive and any(not (math.isfinite(v) and v > 0) for v in values):
         raise SystemExit(f"--{name}: values must be positive, got {text!r}")
     return values
+
+
+def fill_defaults(args: Any, **defaults: Any) -> Any:
+    """Set each option of ``args`` that was left unset (None) to its default; returns ``args``.
+
+    A value the user gave is kept, 0 included (``args.x or default`` would replace it).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from experiments.common.cli import fill_defaults
+    >>> a = fill_defaults(argparse.Namespace(epochs=None, batch=0), epochs=5, batch=32)
+    >>> a.epochs, a.batch
+    (5, 0)
+    """
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return args
+
+
+def require_positive(args: Any, *names: str) -> None:
+    """Exit naming the options among ``names`` whose values are not finite and > 0.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from experiments.common.cli import require_positive
+    >>> require_positive(argparse.Namespace(max_time=1.0, max_passes=float("nan")),
+    ...                  "max_time", "max_passes")
+    Traceback (most recent call last):
+    SystemExit: --max-passes must be positive (finite and > 0), got nan
+    """
+    for name in names:
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            raise SystemExit(f"--{name.replace('_', '-')} must be positive (finite and > 0), "
+                             f"got {value!r}")
 
 
 def set_xla_threads(threads: int | None) -> None:

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from ..common import io
-from ..common.cli import machine, output_folder, parse_numbers, set_xla_threads
+from ..common.cli import fill_defaults, machine, output_folder, parse_numbers, set_xla_threads
 from ..common.format import fmt
 from ..common.runs import config_key, run_and_save
 from ..common.stats import finite_median, first_reach
@@ -388,9 +388,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "seeds": "0" if a.quick else "0,1,2", "n_train": 10_000 if mnist else None,
         "n_test": 2_000 if mnist else None,
     }
-    for k, v in defaults.items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
+    fill_defaults(a, **defaults)
     a.sizes = parse_numbers(a.sizes, "sizes", int)
     a.seeds = parse_numbers(a.seeds, "seeds", int, positive=False)
     if a.hessian_size is None:

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..common.cli import parse_numbers, set_xla_threads
+from ..common.cli import fill_defaults, parse_numbers, set_xla_threads
 from .train import add_common_arguments, resolve_common, train_and_report
 
 __all__ = ["PAPER_SIZES", "activations", "main", "parse_args"]
@@ -135,8 +135,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         preset["sizes"])
     if len(args.sizes) < 3 or args.sizes[0] != 784 or args.sizes[-1] != 784:
         p.error("--sizes must start and end with 784 and have a hidden layer")
-    args.n_train = args.n_train or preset["n_train"]
-    args.n_test = args.n_test or preset["n_test"]
+    fill_defaults(args, n_train=preset["n_train"], n_test=preset["n_test"])
     return resolve_common(p, args, sgd_lrs=preset["sgd_lrs"],
                           adam_lrs="0.0001,0.0003,0.001,0.003", batch_size=128,
                           max_passes=preset["max_passes"], max_time=preset["max_time"],

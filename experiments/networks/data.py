@@ -10,10 +10,11 @@ the binarized MNIST of the reference code.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -117,10 +118,7 @@ def load_mnist_split(
     """
     from randopt.datasets import load_mnist_binarized
 
-    for name, value, limit in (("n_train", n_train, 60_000), ("n_test", n_test, 10_000)):
-        if value is not None and (isinstance(value, bool) or not isinstance(
-                value, numbers.Integral) or not 1 <= value <= limit):
-            raise ValueError(f"{name} must be None or an integer in [1, {limit}], got {value!r}")
+    _check_rows(n_train, n_test, 60_000, 10_000)
     rng = np.random.default_rng(random_state)
     parts = []
     for split, rows in (("train", n_train), ("test", n_test)):
@@ -130,6 +128,14 @@ def load_mnist_split(
         keep = rng.permutation(X.shape[0])[:rows]
         parts += [X[keep].astype(np.float64), y[keep]]
     return Split(*parts, "binarized MNIST of the reference code (git-xp/Non-Convex-Newton)")
+
+
+def _check_rows(n_train: Any, n_test: Any, max_train: float, max_test: float) -> None:
+    """Row counts: None, or integers in [1, max] (a cut of the rows there are)."""
+    for name, value, limit in (("n_train", n_train, max_train), ("n_test", n_test, max_test)):
+        if value is not None and (isinstance(value, bool) or not isinstance(
+                value, numbers.Integral) or not 1 <= value <= limit):
+            raise ValueError(f"{name} must be None or an integer in [1, {limit}], got {value!r}")
 
 
 def load_split(dataset: str, *, n_train: int | None = None, n_test: int | None = None,
@@ -159,6 +165,7 @@ def load_split(dataset: str, *, n_train: int | None = None, n_test: int | None =
     """
     if dataset == "digits":
         split = load_digits_split(seed)
+        _check_rows(n_train, n_test, math.inf, math.inf)  # more than there are: all of them
         split = split._replace(X_test=split.X_test[:n_test], y_test=split.y_test[:n_test])
     else:
         try:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..common.cli import parse_numbers, set_xla_threads
+from ..common.cli import fill_defaults, parse_numbers, set_xla_threads
 from .train import add_common_arguments, resolve_common, train_and_report
 
 __all__ = ["main", "parse_args"]
@@ -99,8 +99,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.alpha < 0 or not math.isfinite(args.alpha):
         p.error("--alpha must be >= 0")
     if mnist:
-        args.n_train = args.n_train or (2_000 if args.quick else 20_000)
-        args.n_test = args.n_test or (1_000 if args.quick else 10_000)
+        fill_defaults(args, n_train=2_000 if args.quick else 20_000,
+                      n_test=1_000 if args.quick else 10_000)
     return resolve_common(
         p, args,
         sgd_lrs="0.1,0.3" if args.quick else "0.01,0.03,0.1,0.3,1,3",

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from ..common import io
-from ..common.cli import machine, output_folder, parse_numbers, set_xla_threads
+from ..common.cli import fill_defaults, machine, output_folder, parse_numbers, set_xla_threads
 from ..common.format import fmt
 from ..common.runs import cached_step, config_key
 from .runs import SCHEMA_VERSION
@@ -333,9 +333,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                 "train_iter": 15 if q else 100, "k": 3 if q else 10,
                 "probes": 30 if q else 150, "slq_vectors": 4 if q else 10,
                 "slq_steps": 30 if q else 100}
-    for key, v in defaults.items():
-        if getattr(a, key) is None:
-            setattr(a, key, v)
+    fill_defaults(a, **defaults)
     a.sizes = parse_numbers(a.sizes, "sizes", int)
     if not 0 < a.sample_size <= 1:
         raise SystemExit("--sample-size must be a fraction in (0, 1]")

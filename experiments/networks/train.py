@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from ..common.cli import machine, output_folder, parse_list, parse_numbers
+from ..common.cli import (
+    fill_defaults,
+    machine,
+    output_folder,
+    parse_list,
+    parse_numbers,
+    require_positive,
+)
 from ..common.runs import config_key, run_and_save
 from .runs import KINDS, SCHEMA_VERSION, NetBudget, NetMethod, build_methods, run_method
 from .summaries import summarize_runs, write_outputs
@@ -132,15 +139,10 @@ def resolve_common(
     args.tr_radii = parse_numbers(args.tr_radii, "tr-radii") if args.tr_radii else [None]
     args.sgd_lrs = parse_numbers(args.sgd_lrs or sgd_lrs, "sgd-lrs")
     args.adam_lrs = parse_numbers(args.adam_lrs or adam_lrs, "adam-lrs")
-    args.batch_size = args.batch_size or batch_size
-    args.max_passes = args.max_passes or max_passes
-    args.max_time = args.max_time or max_time
-    args.max_iter = args.max_iter or 10_000
-    args.records_per_pass = args.records_per_pass or records_per_pass
-    if (args.batch_size < 1 or args.max_passes <= 0 or args.max_time <= 0 or args.max_iter < 1
-            or args.records_per_pass <= 0):
-        p.error("--batch-size, --max-passes, --max-time, --max-iter and --records-per-pass "
-                "must be positive")
+    fill_defaults(args, batch_size=batch_size, max_passes=max_passes, max_time=max_time,
+                  max_iter=10_000, records_per_pass=records_per_pass)
+    require_positive(args, "batch_size", "max_passes", "max_time", "max_iter",
+                     "records_per_pass")
     if not 0 <= args.momentum < 1:
         p.error("--momentum must lie in [0, 1)")
     return args

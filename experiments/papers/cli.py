@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..common import io
-from ..common.cli import machine, output_folder, parse_list
+from ..common.cli import fill_defaults, machine, output_folder, parse_list, require_positive
 from ..common.runs import config_key, run_and_save
 from .grid import AUTO, BASELINES, SAMPLINGS, SOLVERS, Budget, build_grid, grid_runs, run_id
 from .problems import DATASETS, DataMissing, load_problem, make_objective
@@ -35,7 +35,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     Returns
     -------
     argparse.Namespace
-        With the comma lists split and checked, and ``seeds`` resolved.
+        With the comma lists split and checked, and ``seeds`` and the budget resolved
+        (the defaults fill only what was not given; a value given is checked).
 
     Examples
     --------
@@ -84,10 +85,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--sample-sizes must be numbers or {AUTO!r}, got {args.sample_sizes!r}")
     if any(s != AUTO and not 0 < s <= 1 for s in args.sample_sizes):
         p.error(f"--sample-sizes are fractions in (0, 1] or {AUTO!r}")
-    if args.seeds is None:
-        args.seeds = 1 if args.quick else 3
+    q = args.quick
+    fill_defaults(args, seeds=1 if q else 3, max_iter=60 if q else 1000,
+                  max_passes=300.0 if q else 1000.0, max_time=10.0 if q else 120.0)
     if args.seeds < 1:
         p.error("--seeds must be >= 1")
+    require_positive(args, "max_iter", "max_passes", "max_time")
+    if not (math.isfinite(args.gtol) and args.gtol >= 0):
+        p.error(f"--gtol must be finite and >= 0, got {args.gtol!r}")
     return args
 
 
@@ -127,12 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         import numba
 
         numba.set_num_threads(args.threads)
-    budget = Budget(
-        max_iter=args.max_iter or (60 if args.quick else 1000),
-        max_passes=args.max_passes or (300.0 if args.quick else 1000.0),
-        max_time=args.max_time or (10.0 if args.quick else 120.0),
-        gtol=args.gtol,
-    )
+    budget = Budget(max_iter=args.max_iter, max_passes=args.max_passes,
+                    max_time=args.max_time, gtol=args.gtol)
     out = output_folder(args.out, args.dataset + ("-quick" if args.quick else ""))
     try:
         problem = load_problem(args.dataset, quick=args.quick)

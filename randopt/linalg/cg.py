@@ -37,6 +37,7 @@ References
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -111,7 +112,7 @@ def boundary_root(z: np.ndarray, p: np.ndarray, radius: float) -> float:
         raise ValueError(f"boundary_root: z has shape {z.shape} but p has shape {p.shape}")
     if not p.any():
         raise ValueError("boundary_root: p must be a non-zero direction")
-    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, (int, float, np.floating)):
+    if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real):
         raise TypeError(f"boundary_root: radius must be a real number, got {radius!r}")
     if not 0.0 < radius < math.inf:
         raise ValueError(f"boundary_root: radius must be finite and > 0, got {radius!r}")

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
 
-from .._validation import check_random_state, check_scalar, check_vector
+from .._validation import check_bool, check_random_state, check_scalar, check_vector
 from .bounds import EPS
 
 __all__ = ["Lanczos", "LanczosResult", "lanczos", "reorthogonalize", "ritz_values"]
@@ -268,8 +268,11 @@ class Lanczos:
         self.kmax = self.dim if max_iter is None else min(max_iter, self.dim)
         self.rng = random_state if isinstance(random_state, np.random.Generator) else None
         self._random_state = random_state
-        self.restart = restart
-        self.breakdown_tol = breakdown_tol
+        if project is not None and not callable(project):
+            raise TypeError(f"project must be callable or None, got {type(project).__name__}")
+        self.restart = check_bool(restart, "restart")
+        self.breakdown_tol = check_scalar(breakdown_tol, "breakdown_tol", low=0,
+                                          allow_none=True)
         self.twice = reorthogonalization == "twice"
         self.project = project
         self.basis = np.empty((self.kmax, self.dim))

@@ -48,7 +48,7 @@ import scipy.linalg
 import scipy.sparse
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_random_state
+from .._validation import check_random_state, check_scalar
 from .power import power_iteration
 
 __all__ = ["NystromPreconditioner", "nystrom_approximation"]
@@ -88,28 +88,6 @@ def _as_block_product(operator: Any, dim: int | None) -> tuple[Callable, int]:
         return out
 
     return matmat, d
-
-
-def _check_count(value: Any, name: str, low: int, allow: tuple = ()) -> Any:
-    if value in allow and isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        extra = f" or one of {allow}" if allow else ""
-        raise TypeError(f"{name} must be an int{extra}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_real(value: Any, name: str, low: float, low_inclusive: bool = True) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    ok = value >= low if low_inclusive else value > low
-    if not (ok and math.isfinite(value)):
-        sign = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be finite and {sign} {low}, got {value!r}")
-    return value
 
 
 class _Sketch:
@@ -210,10 +188,10 @@ def nystrom_approximation(
     True
     """
     matmat, d = _as_block_product(operator, dim)
-    rank = _check_count(rank, "rank", 1)
+    rank = check_scalar(rank, "rank", kind=int, low=1)
     if rank > d:
         raise ValueError(f"rank must be at most the dimension d={d}, got {rank}")
-    shift = _check_real(shift, "shift", 0.0)
+    shift = check_scalar(shift, "shift", low=0.0)
     sketch = _Sketch(matmat, d, shift, check_random_state(random_state))
     sketch.grow(rank)
     return sketch.approximation()
@@ -284,7 +262,7 @@ class NystromPreconditioner:
             raise ValueError("U and eigenvalues must be finite")
         if (lam < 0).any():
             raise ValueError("eigenvalues must be >= 0 (A is positive semi-definite)")
-        self.shift = _check_real(shift, "shift", 0.0)
+        self.shift = check_scalar(shift, "shift", low=0.0)
         if self.shift == 0.0:  # P^{-1} divides by lam: keep the positive part only
             keep = lam > _EPS * max(float(lam.max(initial=0.0)), _EPS) * max(U.shape[0], 1)
             U, lam = U[:, keep], lam[keep]
@@ -371,11 +349,13 @@ class NystromPreconditioner:
         True
         """
         matmat, d = _as_block_product(operator, dim)
-        shift = _check_real(shift, "shift", 0.0)
-        rank = _check_count(rank, "rank", 1, allow=("auto",))
-        initial_rank = _check_count(initial_rank, "initial_rank", 1)
-        max_rank = min(d, 512) if max_rank is None else _check_count(max_rank, "max_rank", 1)
-        rank_tol = _check_real(rank_tol, "rank_tol", 0.0, low_inclusive=False)
+        shift = check_scalar(shift, "shift", low=0.0)
+        if not (isinstance(rank, str) and rank == "auto"):
+            rank = check_scalar(rank, "rank", kind=int, low=1)
+        initial_rank = check_scalar(initial_rank, "initial_rank", kind=int, low=1)
+        max_rank = min(d, 512) if max_rank is None else check_scalar(max_rank, "max_rank",
+                                                                     kind=int, low=1)
+        rank_tol = check_scalar(rank_tol, "rank_tol", low=0.0, low_inclusive=False)
         if criterion not in ("eigenvalue", "error"):
             raise ValueError(
                 f"criterion must be 'eigenvalue' or 'error', got {criterion!r}")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..linalg.bounds import EPS
 from ._rounding import UNIT_ROUNDOFF, gamma, rayleigh_lower
 
 __all__ = ["ScaledProducts", "checked", "vector_norm"]
@@ -151,6 +152,9 @@ class ScaledProducts:
         ``||B||_F`` and ``sqrt(||B||_1 ||B||_inf)``), ``inf`` when unknown:
         :meth:`certified_pair` bounds the rounding error of the products by
         ``gamma_d || |B| |v| || <= gamma_d || |B| ||_2 ||v||``.
+    unit_roundoff : float, default=2**-53
+        Unit roundoff of the precision the operand's products are computed in
+        (:func:`delivered_unit_roundoff`): every rounding margin uses it.
 
     Attributes
     ----------
@@ -170,7 +174,8 @@ class ScaledProducts:
     True
     """
 
-    def __init__(self, operand: Any, exponent: int, abs_bound: float = math.inf):
+    def __init__(self, operand: Any, exponent: int, abs_bound: float = math.inf,
+                 unit_roundoff: float = UNIT_ROUNDOFF):
         self.operand = operand
         self.shape = operand.shape
         self.exponent = int(exponent)
@@ -190,14 +195,19 @@ class ScaledProducts:
         self.n_matvec = 0
         #: Unit roundoff of the products (:func:`delivered_unit_roundoff`; float64 unless
         #: an operator was found to compute in a lower precision).
-        self.unit_roundoff = UNIT_ROUNDOFF
+        self.unit_roundoff = float(unit_roundoff)
+
+    def _float64_terms(self, terms: int) -> float:
+        """The ``t`` with float64's ``gamma_t`` equal to ``gamma_terms`` at the products'
+        precision; a lower precision also rounds the input vector and the matrix (two
+        more terms)."""
+        if self.unit_roundoff == UNIT_ROUNDOFF:
+            return terms
+        return (terms + 2) * (self.unit_roundoff / UNIT_ROUNDOFF)
 
     def _gamma(self, terms: int) -> float:
-        """``gamma_terms`` at the products' precision; a lower precision also rounds the
-        input vector and the matrix (two more terms)."""
-        if self.unit_roundoff == UNIT_ROUNDOFF:
-            return gamma(terms)
-        return gamma((terms + 2) * (self.unit_roundoff / UNIT_ROUNDOFF))
+        """``gamma_terms`` at the products' precision."""
+        return gamma(self._float64_terms(terms))
 
     @property
     def product_gamma(self) -> float:
@@ -289,13 +299,25 @@ class ScaledProducts:
         # more per entry when rescaling into B's.
         absolute = (math.ldexp(math.sqrt(m) * (n + 1), -1074 - self._e_out)
                     + math.sqrt(m) * 2.0**-1074)
-        if self.unit_roundoff == UNIT_ROUNDOFF:
-            terms = self.row_length
-        else:  # gamma_(terms) at float64 equals gamma_(row_length + 2) at the operator's
-            terms = (self.row_length + 2) * (self.unit_roundoff / UNIT_ROUNDOFF)
         lower = rayleigh_lower(exact_sum_norm(y), m, exact_sum_norm(v_exact), n,
-                               terms, abs_bound, absolute, compensated=True)
+                               self._float64_terms(self.row_length), abs_bound, absolute,
+                               compensated=True)
         return lower, y, v_exact
+
+    def certified_bracket(self, x: np.ndarray, flipped: bool, upper: float,
+                          n_steps: int) -> dict:
+        """The end of an iterative method: ``lower``, ``upper``, ``u``, ``v`` in ``B``'s scale.
+
+        ``upper`` bounds the computed recurrence's matrix (``inf`` when unknown);
+        the products' own rounding is added (:meth:`krylov_upper`, ``n_steps``
+        products each way) and the Rayleigh quotient of ``x`` certified
+        (:meth:`certified_pair`), with ``|| |B| ||`` at most :attr:`abs_bound` and
+        ``sqrt(min(m, n))`` times the upper bound.
+        """
+        upper = self.krylov_upper(upper, n_steps)
+        abs_bound = min(self.abs_bound, math.sqrt(min(self.shape)) * upper * (1 + 4 * EPS))
+        lower, u_vec, v_vec = self.certified_pair(x, flipped, abs_bound=abs_bound)
+        return {"lower": lower, "upper": max(upper, lower), "u": u_vec, "v": v_vec}
 
     def certified_pair(self, x: np.ndarray, flipped: bool, *, abs_bound: float):
         """Certified ``lower`` on ``||B||`` and unit vectors ``u, v`` with ``B v = ||B v|| u``.

@@ -258,8 +258,5 @@ def lanczos_bracket(
     else:
         x = V[b_start].copy()
     # The products' rounding (B.krylov_upper): the run is exact for B + E, not for B.
-    upper = B.krylov_upper(math.sqrt(upper_sq), k) if math.isfinite(upper_sq) else math.inf
-    abs_bound = min(B.abs_bound, math.sqrt(min(m, n)) * upper * (1 + 4 * EPS))
-    lower, u_vec, v_vec = B.certified_pair(x, flipped, abs_bound=abs_bound)
-    return {"lower": lower, "upper": max(upper, lower), "u": u_vec, "v": v_vec, "nit": k,
+    return {**B.certified_bracket(x, flipped, math.sqrt(upper_sq), k), "nit": k,
             "n_blocks": n_blocks}

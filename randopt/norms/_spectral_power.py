@@ -102,13 +102,7 @@ def power_bracket(
         residual_error=lambda zn: 4 * (max(B.shape) + 2) * EPS * zn,
         stop=stop, norm=lambda z: checked(vector_norm(z)),
     )
-    # The products' own rounding (ScaledProducts.krylov_upper), at their precision.
-    best_upper = B.krylov_upper(math.sqrt(run.upper), run.nit) if math.isfinite(
-        run.upper) else math.inf
-    m, n = B.shape
-    abs_bound = min(B.abs_bound, math.sqrt(min(m, n)) * best_upper * (1 + 4 * EPS))
     # Out of iterations: certify the next iterate (one product better, already paid for).
     x = run.vector if run.converged else run.next_vector
-    lower, u_vec, v_vec = B.certified_pair(x, flipped, abs_bound=abs_bound)
-    return {"lower": lower, "upper": max(best_upper, lower), "u": u_vec, "v": v_vec,
-            "nit": run.nit}
+    # The products' own rounding (ScaledProducts.krylov_upper), at their precision.
+    return {**B.certified_bracket(x, flipped, math.sqrt(run.upper), run.nit), "nit": run.nit}

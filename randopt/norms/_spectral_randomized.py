@@ -125,7 +125,4 @@ def randomized_bracket(
         upper = min(upper, up_poly * (1 + 8 * EPS * max(m, n) * (j + 1)))
     # The products' own rounding, at the precision they are delivered in (a float32
     # operator's is 2**29 times float64's): ScaledProducts.krylov_upper.
-    upper = B.krylov_upper(upper, j + 1)
-    abs_bound = min(B.abs_bound, math.sqrt(min(m, n)) * upper * (1 + 4 * EPS))
-    lower, u_vec, v_vec = B.certified_pair(Qz @ W[:, -1], False, abs_bound=abs_bound)
-    return {"lower": lower, "upper": max(upper, lower), "u": u_vec, "v": v_vec, "nit": it}
+    return {**B.certified_bracket(Qz @ W[:, -1], False, upper, j + 1), "nit": it}

@@ -247,12 +247,11 @@ def spectral_norm(
         # error (_rounding); the Hoelder bound stays finite where the squares do not.
         abs_A = det_upper
         abs_B = scaled(abs_A, -exponent) * (1 + 1e-15) if math.isfinite(abs_A) else math.inf
+        unit_roundoff = UNIT_ROUNDOFF  # explicit entries: multiplied in float64
     else:
         exponent, extra_matvec, unit_roundoff = _operator_exponent(op, rng)
         abs_B = math.inf
-    B = ScaledProducts(op, exponent, abs_B)
-    if op.format == "operator":
-        B.unit_roundoff = unit_roundoff
+    B = ScaledProducts(op, exponent, abs_B, unit_roundoff)
     if method == "exact":
         res = exact_bracket(B)
         kind, fail = "exact", 0.0

@@ -41,6 +41,7 @@ References
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -115,6 +116,8 @@ class FixedForcing(ForcingTerm):
     ----------
     eta : float
         In ``(0, 1)``.
+    name : str, default="subproblem_tol"
+        The option's name, for error messages.
 
     Examples
     --------
@@ -122,9 +125,9 @@ class FixedForcing(ForcingTerm):
     1e-09
     """
 
-    def __init__(self, eta: float) -> None:
+    def __init__(self, eta: float, name: str = "subproblem_tol") -> None:
         super().__init__()
-        self.value = check_scalar(eta, "subproblem_tol", low=0, high=1, low_inclusive=False,
+        self.value = check_scalar(eta, name, low=0, high=1, low_inclusive=False,
                                   high_inclusive=False)
 
     def at(self, gnorm: float) -> float:  # the float itself: bit for bit today's arithmetic
@@ -219,7 +222,6 @@ class EisenstatWalker(ForcingTerm):
             safeguard = self.gamma * self.eta**self.alpha
             if safeguard > 0.1:
                 eta = max(eta, safeguard)
-        eta = min(eta, self.eta_max)
         if gnorm > 0:
             eta = max(eta, 0.5 * self.gtol / gnorm)
         return min(eta, self.eta_max)
@@ -280,13 +282,9 @@ def _forcing_term(spec: Any, name: str) -> ForcingTerm:
                 f"ForcingTerm; got {spec!r}"
             )
         return FORCING_TERMS[spec]()
-    if isinstance(spec, (bool, np.bool_)) or not isinstance(spec, (int, float, np.floating)):
+    if isinstance(spec, (bool, np.bool_)) or not isinstance(spec, numbers.Real):
         raise TypeError(
             f"{name} must be a float in (0, 1), one of {sorted(FORCING_TERMS)} or a "
             f"ForcingTerm; got {type(spec).__name__}"
         )
-    fixed = FixedForcing.__new__(FixedForcing)
-    ForcingTerm.__init__(fixed)
-    fixed.value = check_scalar(spec, name, low=0, high=1, low_inclusive=False,
-                               high_inclusive=False)
-    return fixed
+    return FixedForcing(spec, name)

@@ -34,6 +34,7 @@ References
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ def penalty_shift(objective: Any) -> float:
     0.5
     """
     alpha = getattr(objective, "alpha", 0.0)
-    if not isinstance(alpha, (int, float)) or not alpha > 0:
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real) or not alpha > 0:
         return 0.0
     mask = getattr(objective, "penalty_mask", None)
     low = 1.0 if mask is None else float(np.min(mask))
@@ -258,9 +259,6 @@ class _Fixed:
     def prepare(self, H: Any, rng: np.random.Generator) -> tuple[Callable, int]:
         return self.apply, 0
 
-    def observe(self, *args: Any) -> None:
-        return None
-
     def attach(self, solver: Any, H: Any, rng: np.random.Generator) -> int:
         solver.preconditioner = self.apply
         return 0
@@ -290,7 +288,7 @@ def as_preconditioner(spec: Any, d: int, *, solver: Any = None, objective: Any =
     Returns
     -------
     object or None
-        What the loop calls (``reset``, ``prepare``, ``observe``).
+        What the loops call (``reset``; ``attach`` or ``prepare``; ``judge``).
 
     Raises
     ------

@@ -137,7 +137,9 @@ def _minimize(solver: Callable, scipy_names: dict, method: str, fun: Any, x0: An
               callback: Any, options: dict) -> OptimizeResult:
     if bounds is not None:
         raise ValueError(f"{method} is unconstrained: bounds must be None, got {bounds!r}")
-    if constraints not in (None, (), []):
+    # not ``constraints in (None, (), [])``: an array or a Constraint object compared with ==
+    if constraints is not None and not (isinstance(constraints, (tuple, list))
+                                        and len(constraints) == 0):
         raise ValueError(f"{method} is unconstrained: constraints must be empty")
     options = dict(options)
     tol = options.pop("tol", None)  # minimize's tol: gtol unless gtol is given (as SciPy)

@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["real_array", "check_scalar_output", "check_vector_output", "check_matrix_output"]
+__all__ = ["read_only_view", "real_array", "check_scalar_output", "check_vector_output",
+           "check_matrix_output"]
+
+
+def read_only_view(a: Any) -> np.ndarray:
+    """A read-only view of ``a`` (no copy): what user code is handed of the package's arrays."""
+    view = np.asarray(a).view()
+    view.flags.writeable = False
+    return view
 
 
 def real_array(value: Any, who: str, expected: str) -> np.ndarray:

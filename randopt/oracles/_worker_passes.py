@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..operands import Operand, as_operand
+from ._user_outputs import read_only_view
 
 __all__ = ["RowPass", "CurvaturePass", "is_user_code", "read_only_rows", "row_curvature",
            "scale_rows", "weight_summary"]
@@ -43,16 +44,8 @@ def read_only_rows(op: Operand) -> Operand:
     if op.format == "dense":
         if not data.flags.writeable:
             return op
-        data = data.view()
-        data.flags.writeable = False
-        return as_operand(data, "X")
+        return as_operand(read_only_view(data), "X")
     return as_operand(data.copy(), "X")
-
-
-def _read_only(a: Any) -> np.ndarray:
-    view = np.asarray(a).view()
-    view.flags.writeable = False
-    return view
 
 
 class RowPass:
@@ -67,7 +60,7 @@ class RowPass:
 
     def __call__(self, lo, block, targets, *weights):
         if is_user_code(self.loss):  # the chunks may be views of the caller's arrays
-            block, targets = read_only_rows(block), _read_only(targets)
+            block, targets = read_only_rows(block), read_only_view(targets)
         if self.encode:
             targets = self.loss.encode_targets(np.asarray(targets))
         row_weight = np.asarray(weights[0], dtype=np.float64) if weights else None
@@ -92,7 +85,7 @@ class CurvaturePass:
 
     def __call__(self, lo, block, targets, *weights):
         if is_user_code(self.loss):  # the chunks may be views of the caller's arrays
-            block, targets = read_only_rows(block), _read_only(targets)
+            block, targets = read_only_rows(block), read_only_view(targets)
         if self.encode:
             targets = self.loss.encode_targets(np.asarray(targets))
         curv = row_curvature(self.loss, block, targets, self.coef, self.gauss_newton)

@@ -163,7 +163,9 @@ class HessianModel:
                 raise ValueError(f"v must have shape ({self.dim},), got {v.shape}")
             if self.matrix is not None:
                 return self.matrix @ v
-            return check_vector_output(self._matvec(v), "matvec", self.dim)
+            # A private copy, as every user callable is handed: a matvec that writes into
+            # its argument does not alter the caller's (a solver's) vector.
+            return check_vector_output(self._matvec(v.copy()), "matvec", self.dim)
         out = self._matvec(v)
         return out if self._shift is None else out + self._shift * v
 

@@ -57,6 +57,7 @@ import numpy as np
 from .._validation import check_bool, check_scalar, check_vector
 from ..operands import Operand, as_operand
 from ..sketch import Sample
+from ._user_outputs import read_only_view
 from ._worker_passes import (
     CurvaturePass,
     RowPass,
@@ -158,8 +159,7 @@ class FiniteSum(Objective):
         else:
             # The loss reads a read-only view of the caller's y (encode_targets may be user
             # code) and the objective keeps a private copy: later edits change nothing here.
-            y = y.view()
-            y.flags.writeable = False
+            y = read_only_view(y)
             targets = loss.encode_targets(y, "y")
             if np.may_share_memory(targets, y):
                 targets = np.array(targets, copy=True)
@@ -175,8 +175,9 @@ class FiniteSum(Objective):
         op = as_operand(X, "X", accept_operator=False)
         # The fused row passes read rows: CSR for sparse data, C order for dense.
         if op.format == "csc":
-            op = as_operand(op.local_data().tocsr(), "X")
-        elif op.format == "dense" and not op.local_data().flags.c_contiguous:
+            # tocsr builds new arrays: a private copy already, no second one to protect it.
+            return as_operand(op.local_data().tocsr(), "X")
+        if op.format == "dense" and not op.local_data().flags.c_contiguous:
             op = as_operand(np.ascontiguousarray(op.local_data()), "X")
         return read_only_rows(op) if protect else op
 
@@ -414,9 +415,10 @@ class FiniteSum(Objective):
             t = op.matvec(w)
             if not np.isfinite(t).all():
                 return fun, g
-            # (A user loss's outputs were checked by the pass itself.)
-            losses, first, _ = (np.asarray(a, dtype=np.float64)
-                                for a in loss.pointwise(t, self._targets))
+            # (A user loss's outputs were checked by the pass itself; it is handed read-only
+            # views, as in that pass, so that it cannot change the kept targets.)
+            losses, first, _ = (np.asarray(a, dtype=np.float64) for a in
+                                loss.pointwise(read_only_view(t), read_only_view(self._targets)))
             # c_i = r_i / sum(r) <= 1: the weighted terms stay finite.
             c = (np.full(t.shape[0], 1.0 / self.n_samples) if self._weights is None
                  else self._weights / self._weight_sum)
@@ -502,10 +504,11 @@ class FiniteSum(Objective):
         >>> f.hessian_model(np.zeros(3), sample=[2]).toarray().diagonal().tolist()
         [0.0, 0.0, 9.0]
         """
+        # Inline in both public methods (not a shared helper): one frame less on every
+        # model the solvers ask for. A product then runs model -> loss -> kernel.
         rows, idx, h, n_rows, explicit = self._curvature_rows(w_or_eval, sample, explicit, False)
         if rows is None:
             return self._full_model_by_blocks(h, explicit, False)
-        # The public method calls the loss itself: a product runs model -> loss -> kernel.
         if explicit:
             return self._matrix_model(self.loss.hessian_matrix(rows, idx, h), n_rows, h)
         return HessianModel._trusted(self.n_features, n_rows, shift=self._shift(),
@@ -560,6 +563,8 @@ class FiniteSum(Objective):
                 f"{type(self).__name__} of {name} has no Gauss-Newton matrix "
                 f"(supports_gauss_newton is False): implement {name}.gauss_newton_pointwise"
             )
+        # Inline in both public methods (not a shared helper): one frame less on every
+        # model the solvers ask for. A product then runs model -> loss -> kernel.
         rows, idx, h, n_rows, explicit = self._curvature_rows(w_or_eval, sample, explicit, True)
         if rows is None:
             return self._full_model_by_blocks(h, explicit, True)
@@ -626,9 +631,8 @@ class FiniteSum(Objective):
 
         if explicit:
             return self._matrix_model(run(None, (d, d)), self.n_samples, None)
-        shift = self._penalty_diagonal() if self.alpha else None
         return HessianModel._trusted(d, self.n_samples, matvec=lambda v: run(v, (d,)),
-                                     shift=shift)
+                                     shift=self._shift())
 
     def _matrix_model(self, matrix: Any, n_rows: int, h: Any) -> HessianModel:
         """The model of a formed matrix plus the penalty, its finiteness checked once.

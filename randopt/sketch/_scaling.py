@@ -39,8 +39,9 @@ def times_power_of_two(A: np.ndarray, k: Any) -> np.ndarray:
 def to_unit_scale(A: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, Any]:
     """``(A 2**-k, k)`` with ``max |A|`` (per column for ``axis=0``) near one, if extreme.
 
-    ``A`` must be a float64 array the caller owns (it is scaled in place);
-    ``k`` is 0 where the exponent of the maximum lies within ``SAFE_EXPONENT``.
+    ``k`` is 0 where the exponent of the maximum lies within ``SAFE_EXPONENT``;
+    when every ``k`` is 0, ``A`` itself is returned (no copy: the ordinary case
+    costs one pass), else a scaled float64 copy (``A`` is never written).
     """
     if A.size == 0:
         return A, 0
@@ -49,4 +50,4 @@ def to_unit_scale(A: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, A
     exponent = np.where(np.abs(exponent) <= SAFE_EXPONENT, 0, exponent)
     if not np.any(exponent):
         return A, 0
-    return times_power_of_two(A, -exponent), exponent
+    return times_power_of_two(np.array(A, dtype=np.float64), -exponent), exponent

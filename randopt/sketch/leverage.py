@@ -78,7 +78,7 @@ def _row_sq_norms(M: np.ndarray) -> np.ndarray:
 def _exact_local(op: Operand) -> np.ndarray:
     # Scores do not depend on A's scale: a QR of entries near the float64 limit would
     # overflow, one of subnormal entries lose the small singular values.
-    A = to_unit_scale(op.to_dense())[0]  # to_dense copies: ours to scale
+    A = to_unit_scale(op.to_dense())[0]
     n, d = A.shape
     if n < d:
         # range(A) is all of R^n when A has full row rank; the SVD settles rank.

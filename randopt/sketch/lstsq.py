@@ -273,8 +273,7 @@ def _unit_rhs(b: Any) -> tuple[Any, Any]:
     """
     if not isinstance(b, np.ndarray):
         return b, 0
-    scaled, exponent = to_unit_scale(np.array(b, dtype=np.float64), axis=0)
-    return (scaled, exponent) if np.any(exponent) else (b, 0)
+    return to_unit_scale(b, axis=0)
 
 
 def _right_hand_side(b: Any, op: Operand) -> Any:
@@ -469,8 +468,8 @@ def lstsq(
         with np.errstate(over="ignore"):  # an overflow is reported just below
             x = times_power_of_two(np.array(x, dtype=np.float64), b_exponent)
             rnorm = times_power_of_two(np.array(rnorm, dtype=np.float64), b_exponent)
-    if not np.isfinite(x).all():
-        raise _solution_overflow()
+        if not np.isfinite(x).all():  # x was checked finite above: only the scaling can
+            raise _solution_overflow()
     if not np.isfinite(rnorm).all():
         raise ValueError(
             "the residual norm ||A x - b|| overflows float64 (b's entries are near the "

@@ -1,6 +1,7 @@
 """Every command the README names runs as ``python -m <module>`` (its ``__main__`` guard calls
 its ``main``): ``--help``, the module's code executed as ``__main__``, in-process."""
 
+import ast
 import contextlib
 import importlib.util
 import os
@@ -35,7 +36,13 @@ def run_as_main(module: str) -> None:
     package = module.rpartition(".")[0]
     if path.name == "__init__.py":
         path, package = path.with_name("__main__.py"), module
-    code = compile(path.read_text(), str(path), "exec")
+    source = path.read_text()
+    guards = [node for node in ast.parse(source).body if isinstance(node, ast.If)
+              and ast.unparse(node.test) in ("__name__ == '__main__'", "'__main__' == __name__")]
+    # The guard hands over to main (so --help below proves main's parser is reached from it).
+    assert any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "main"
+               for g in guards for n in ast.walk(g)), f"{path}: no main() under __main__"
+    code = compile(source, str(path), "exec")
     exec(code, {"__name__": "__main__", "__package__": package, "__file__": str(path)})
 
 

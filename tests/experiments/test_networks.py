@@ -268,6 +268,14 @@ def test_command_line_errors():
         autoencoder.parse_args(["--quick", "--full"])
     with pytest.raises(SystemExit):
         autoencoder.parse_args(["--sizes", "784,10"])
+    # A value given is kept and checked, 0 included (not replaced by the default).
+    for option, bad in [("--batch-size", "0"), ("--max-iter", "0"), ("--max-passes", "0"),
+                        ("--max-passes", "nan"), ("--max-time", "inf"),
+                        ("--records-per-pass", "0")]:
+        with pytest.raises(SystemExit, match=option):
+            mlp.parse_args([option, bad])
+    with pytest.raises(ValueError, match="n_train"):
+        net_data.load_split("digits", n_train=0)
 
 
 def test_missing_mnist_exits_with_status_2(tmp_path, monkeypatch, capsys):

@@ -153,6 +153,15 @@ def test_sample_size_option_parses_auto():
             cli.parse_args(["--sample-sizes", bad])
     with pytest.raises(SystemExit):
         cli.parse_args(["--solvers", "tr,newton"])
+    # A budget given is kept and checked, 0 included (not replaced by the default).
+    for option in ("--max-iter", "--max-passes", "--max-time"):
+        for bad in ["0", "-1"] + ([] if option == "--max-iter" else ["nan", "inf"]):
+            with pytest.raises(SystemExit, match=option):
+                cli.parse_args([option, bad])
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--gtol", "nan"])
+    assert cli.parse_args(["--quick", "--max-iter", "7"]).max_iter == 7
+    assert cli.parse_args(["--quick"]).max_passes == 300.0
     # "auto" goes to TR and ARC only (GN has no schedule).
     built = grid.build_grid(["gn", "arc"], ["nonuniform"], ["auto"], [])
     assert [m.label for m in built] == ["ARC nonuniform auto"]

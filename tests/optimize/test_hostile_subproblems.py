@@ -268,6 +268,7 @@ def test_boundary_root_checks_its_arguments():
 
     z, p = np.zeros(2), np.array([3.0, 4.0])
     assert boundary_root(z, p, 10.0) == 2.0
+    assert boundary_root(z, p, np.int64(10)) == 2.0  # any real number is a radius
     for args, exc, name in [
         ((z, p, -1.0), ValueError, "radius"), ((z, p, np.nan), ValueError, "radius"),
         ((z, p, np.inf), ValueError, "radius"), ((z, p, "1"), TypeError, "radius"),

@@ -123,6 +123,14 @@ def test_bad_arguments_raise_clearly(kwargs, err, match):
         minimize(rosen, np.zeros(3), **call)
 
 
+@pytest.mark.parametrize("constraints", [np.ones(2), {"type": "eq", "fun": np.sum}, [()]])
+def test_any_nonempty_constraints_are_refused_by_name(constraints):
+    # called directly: minimize may rewrite what it passes on
+    with pytest.raises(ValueError, match="constraints must be empty"):
+        minimize_arc(rosen, np.zeros(2), jac=rosen_der, hessp=rosen_hess_prod,
+                     constraints=constraints)
+
+
 def test_arc_rejects_trust_region_options():
     with pytest.raises(TypeError, match="initial_trust_radius"):
         minimize(rosen, np.zeros(3), jac=rosen_der, hessp=rosen_hess_prod, method=minimize_arc,

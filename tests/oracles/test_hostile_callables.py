@@ -129,6 +129,16 @@ def test_hessian_model_user_matvec_is_checked(output, exc):
         H.toarray()
 
 
+def test_hessian_model_user_matvec_cannot_alter_the_callers_vector():
+    def matvec(v):
+        v *= 3.0  # writes into its argument
+        return v
+
+    v = np.array([1.0, 2.0])
+    assert HessianModel(2, 1, matvec=matvec).matvec(v).tolist() == [3.0, 6.0]
+    assert v.tolist() == [1.0, 2.0]
+
+
 @pytest.mark.parametrize("matrix, exc", [
     (np.array([[1.0, np.nan], [np.nan, 1.0]]), ValueError),
     (np.eye(2) * 1j, TypeError),

@@ -110,6 +110,24 @@ def test_a_loss_writing_into_its_targets_cannot_change_the_callers_y():
     assert unchanged(before, y)
 
 
+def test_a_loss_writing_into_its_targets_in_the_overflow_rescue_is_stopped():
+    # Each row's loss is 1e308: their sum overflows, so the mean is recomputed from a
+    # second pointwise call, which must get read-only targets too (the kept copy).
+    class LateVandal(Loss):
+        calls = 0
+
+        def pointwise(self, t, y):
+            self.calls += 1
+            if self.calls > 1:
+                y[:] = 0.0
+            return np.full(t.shape, 1e308), np.zeros_like(t), np.zeros_like(t)
+
+    f = FiniteSum(np.eye(2), np.array([1.0, 2.0]), LateVandal())
+    with pytest.raises(ValueError, match="read-only"):
+        f.value(np.zeros(2))
+    np.testing.assert_array_equal(f._targets, [1.0, 2.0])
+
+
 def test_later_edits_of_the_callers_arrays_change_nothing():
     y, weights = Y.copy(), RNG.random(30) + 0.5
     f = FiniteSum(X, y, HalfSquaredLoss(), sample_weight=weights)

@@ -31,19 +31,13 @@ import numpy as np
 
 from ..._validation import check_rhs
 from ...operands import Operand
+from .._user_outputs import read_only_view as _read_only
 from .._user_outputs import real_array
 
 __all__ = ["Loss"]
 
 #: "No row weights" (all one), as the fused kernels read it: one shared empty array.
 NO_WEIGHTS = np.empty(0, dtype=np.float64)
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """A read-only view of ``a`` (what user code is handed)."""
-    view = a.view()
-    view.flags.writeable = False
-    return view
 
 
 def checked_rows(part: Any, t: np.ndarray, who: str, label: str) -> np.ndarray:
@@ -243,10 +237,11 @@ class Loss:
         loss, first, second = checked_pointwise(self, t, targets)
         if curvature_out is not None:
             curvature_out[...] = second
-        if row_weight is not None:
-            loss = row_weight * loss
-            first = row_weight * first
-        total = float(np.sum(loss))
+        with np.errstate(over="ignore"):  # an overflowing sum is recomputed by FiniteSum
+            if row_weight is not None:
+                loss = row_weight * loss
+                first = row_weight * first
+            total = float(np.sum(loss))
         grad = np.asarray(block.rmatvec(first), dtype=np.float64) if need_grad else None
         return total, grad
 
