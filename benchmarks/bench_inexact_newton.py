@@ -4,6 +4,15 @@ Usage::
 
     python -m benchmarks.bench_inexact_newton [--quick] [--repeats 3] [--lmbd 1,0.01]
         [--gtol 1e-8] [--out results.json]
+    python benchmarks/bench_inexact_newton.py --defaults [--quick] [--lmbd 0.01,1]
+
+``--defaults`` measures the solver's *defaults* (whatever the imported randopt's
+defaults are) on the rcv1-like sparse problem of issue 18: products per outer
+iteration, the time of one exact Hessian-vector product against
+``X.T @ (D * (X @ v))`` in scipy.sparse (two sparse matvecs), and the total
+time to ``gtol``. Run as a file it imports the randopt found first on
+``PYTHONPATH``, so the same command measures an older tree for a before/after
+(``PYTHONPATH=/path/to/old/tree python benchmarks/bench_inexact_newton.py --defaults``).
 
 Problems (issue 18), both L2-regularised logistic regression in benchopt's
 scaling (``sum_i log(1 + exp(-y_i x_i^T w)) + lmbd/2 ||w||^2``, i.e.
@@ -32,16 +41,20 @@ Threads: BLAS and Numba pinned to ``--threads`` (1).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import time
 
 import numpy as np
 import scipy.sparse as sp
 
-from experiments.common.io import write_json
 from randopt.optimize import NystromSchedule, trust_region
 from randopt.oracles import FiniteSum, LogisticLoss, LogisticObjective
 
-from .timing import measure, pinned_threads, print_table, threads_line
+try:
+    from .timing import measure, pinned_threads, print_table, threads_line
+except ImportError:  # run as a file, against the randopt first on PYTHONPATH
+    from timing import measure, pinned_threads, print_table, threads_line  # type: ignore
 
 METHODS = {
     "fixed 1e-9 (today)": dict(subproblem_tol=1e-9),
@@ -69,6 +82,66 @@ def sparse_problem(n: int, d: int, lmbd: float, density: float = 0.005,
     X = (X @ sp.diags(np.logspace(0, -2, d))).tocsr()
     y = X @ rng.standard_normal(d) + 0.5 * rng.logistic(size=n) > 0
     return FiniteSum(X, y, LogisticLoss(), alpha=lmbd / n)
+
+
+def rcv1_like(n: int = 20_000, d: int = 47_000, density: float = 0.0016,
+              seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray]:
+    """A text-like CSR design: Zipf column popularity, positive entries, unit rows.
+
+    rcv1's shape (20,242 x 47,236 at 0.16%): row ``i`` holds about ``d density``
+    words drawn with probability ``~ 1 / rank^0.8``, tf-idf-like exponential
+    weights, rows scaled to unit norm; labels from a sparse planted model.
+    """
+    rng = np.random.default_rng(seed)
+    nnz = int(n * d * density)
+    popularity = 1.0 / np.arange(1, d + 1) ** 0.8
+    popularity /= popularity.sum()
+    rows, cols = rng.integers(0, n, nnz), rng.choice(d, nnz, p=popularity)
+    X = sp.csr_matrix((rng.exponential(size=nnz), (rows, cols)), shape=(n, d))
+    X.sum_duplicates()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    X = (sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X).tocsr()
+    w = rng.standard_normal(d) * (rng.random(d) < 0.1) * 10.0
+    y = (X @ w + 0.3 * rng.logistic(size=n) > 0).astype(np.float64)
+    return X, y
+
+
+def bench_defaults(X, y, lmbd: float, gtol: float, repeats: int) -> dict:
+    """The defaults' products per iteration, per-product time against scipy, total time."""
+    n, d = X.shape
+    obj = FiniteSum(X, y, LogisticLoss(), alpha=lmbd / n)
+    t = measure(lambda: trust_region(obj, np.zeros(d), gtol=gtol, random_state=0), repeats,
+                warmup=1)  # the first call loads the compiled kernels
+    res = t.result
+    per_it = res.history["hessian_products"][1:]
+    # one exact product at the solution's curvature, against two scipy.sparse matvecs
+    ev = obj.evaluate(res.x)
+    H = obj.hessian_model(ev, sample=None, explicit=False)
+    v = np.random.default_rng(1).standard_normal(d)
+    D = np.asarray(ev.curvature, dtype=np.float64).ravel() / n
+    H.matvec(v)  # compile / warm up
+    reps = 20
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        H.matvec(v)
+    t_product = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        X.T @ (D * (X @ v))
+    t_scipy = (time.perf_counter() - t0) / reps
+    rows = res.history["hessian_rows"][1:]
+    row = dict(lmbd=lmbd, best=t.best, median=t.median, nit=int(res.nit), nhev=int(res.nhev),
+               products_per_iter=float(per_it.mean()) if per_it.size else 0.0,
+               product_ms=1e3 * t_product, scipy_ms=1e3 * t_scipy,
+               first_rows=int(rows[0]) if rows.size else 0, status=int(res.status),
+               fun=float(res.fun), sampling=str(res.hessian_sampling))
+    print_table(["lmbd", "best s", "median s", "nit", "nhev", "prod/it", "product ms",
+                 "scipy X.T(D(Xv)) ms", "first rows", "status"],
+                [[f"{lmbd:g}", f"{t.best:.3f}", f"{t.median:.3f}", row["nit"], row["nhev"],
+                  f"{row['products_per_iter']:.1f}", f"{row['product_ms']:.2f}",
+                  f"{row['scipy_ms']:.2f}", row["first_rows"], row["status"]]])
+    print(f"   {row['sampling']}; f = {row['fun']:.12g}")
+    return row
 
 
 def bench(label: str, obj, gtol: float, repeats: int) -> list[dict]:
@@ -110,9 +183,25 @@ def main(argv=None) -> int:
     parser.add_argument("--gtol", type=float, default=1e-8, help="gradient-norm tolerance")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and Numba threads")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
+    parser.add_argument("--defaults", action="store_true",
+                        help="the defaults on the rcv1-like sparse problem (see the docstring)")
     args = parser.parse_args(argv)
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     lmbds = [float(v) for v in args.lmbd.split(",")]
+    if args.defaults:
+        shape = (4_000, 10_000) if args.quick else (20_000, 47_000)
+        X, y = rcv1_like(*shape)
+        results = {}
+        with pinned_threads(args.threads):
+            print(f"{threads_line(args.threads)}; {repeats} timed runs; gtol {args.gtol:g}; "
+                  f"rcv1-like {shape[0]} x {shape[1]}, nnz {X.nnz}")
+            for lmbd in lmbds:
+                results[f"defaults lmbd={lmbd:g}"] = bench_defaults(X, y, lmbd, args.gtol,
+                                                                    repeats)
+        if args.out:
+            with open(args.out, "w") as fh:
+                json.dump(results, fh, indent=1)
+        return 0
     dn, dd = (4_000, 500) if args.quick else (20_000, 500)
     sn, sd = (500, 5_000) if args.quick else (2_000, 20_000)
     results = {}
@@ -127,6 +216,7 @@ def main(argv=None) -> int:
                 f"sparse {sn} x {sd}, 0.5% dense, column scales 1 to 1e-2, lmbd {lmbd:g}",
                 sparse_problem(sn, sd, lmbd), args.gtol, repeats)
     if args.out:
+        from experiments.common.io import write_json
         write_json(args.out, results)
     return 0
 

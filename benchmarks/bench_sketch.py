@@ -9,7 +9,10 @@ prints:
    1,000,000 x 100, 200,000 x 100 and 100,000 x 500 ill-conditioned problems,
    their coherent variants, and a sparse 1,000,000 x 200 problem of density
    1%: median wall time, the ratio to numpy (to LSQR for the sparse one), the
-   relative error of ``x`` against numpy's, and the relative residual excess;
+   relative error of ``x`` against numpy's, and the relative residual excess
+   (:func:`benchmarks.bench_lstsq.bench_shapes`; the lstsq benchmark proper,
+   with accuracy against independent references and the Nystrom
+   preconditioner, is ``python -m benchmarks.bench_lstsq``);
 2. exact against approximate leverage scores on 200,000 x 500;
 3. each sketch's apply throughput;
 4. Numba's first-call cost in a fresh process, with a cold and a warm cache;
@@ -33,26 +36,19 @@ import numba
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from scipy.sparse.linalg import lsqr
 from threadpoolctl import threadpool_info
 
 import randopt
 from randopt.sketch import countsketch, gaussian, leverage_scores, sparse_sign, srht
 
+from .bench_lstsq import bench_shapes as bench_lstsq
+from .bench_lstsq import numpy_lstsq, scipy_lstsq  # noqa: F401  (their old home)
 from .timing import measure, pinned_threads, print_table
 
 
 def median_time(fn, repeats):
     timing = measure(fn, repeats)
     return timing.median, timing.result
-
-
-def numpy_lstsq(A, b):
-    return np.linalg.lstsq(A, b, rcond=None)[0]
-
-
-def scipy_lstsq(A, b, driver):
-    return scipy.linalg.lstsq(A, b, lapack_driver=driver, check_finite=False)[0]
 
 
 def dense_problem(n, d, cond, rng, coherent=False):
@@ -83,95 +79,6 @@ def sparse_problem(n, d, nnz_per_row, cond, rng):
     A.sort_indices()
     b = A @ rng.standard_normal(d) + 1e-3 * rng.standard_normal(n)
     return A, b
-
-
-def rel(a, b):
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
-def bench_lstsq(scale, repeats, rng):
-    print("== 1. least squares: randopt.lstsq vs numpy / scipy (ratio = numpy time / solver time)")
-    shapes = [(1_000_000, 100), (200_000, 100), (100_000, 500)]
-    rows = []
-    for n, d in shapes:
-        n = int(n * scale)
-        for coherent in (False, True):
-            A, b = dense_problem(n, d, 1e8, rng, coherent)
-            name = f"{n}x{d} cond 1e8" + (" coherent" if coherent else "")
-            t_np, x_np = median_time(partial(numpy_lstsq, A, b), repeats)
-            r_np = np.linalg.norm(A @ x_np - b)
-            t_ro, res = median_time(partial(randopt.lstsq, A, b, random_state=0), repeats)
-            rows.append(
-                [
-                    name,
-                    "randopt.lstsq",
-                    f"{t_ro:.3f}",
-                    f"{t_np / t_ro:.2f}",
-                    f"{rel(res.x, x_np):.1e}",
-                    f"{res.residual_norm / r_np - 1:+.1e}",
-                    res.nit,
-                ]
-            )
-            rows.append([name, "numpy.linalg.lstsq", f"{t_np:.3f}", "1.00", "0", "0", "-"])
-            if not coherent:
-                for driver in ("gelsd", "gelsy"):
-                    t, x = median_time(partial(scipy_lstsq, A, b, driver), repeats)
-                    rows.append(
-                        [
-                            name,
-                            f"scipy lstsq {driver}",
-                            f"{t:.3f}",
-                            f"{t_np / t:.2f}",
-                            f"{rel(x, x_np):.1e}",
-                            f"{np.linalg.norm(A @ x - b) / r_np - 1:+.1e}",
-                            "-",
-                        ]
-                    )
-                t, out = median_time(partial(lsqr, A, b, atol=1e-14, btol=1e-14, iter_lim=200), 1)
-                rows.append(
-                    [
-                        name,
-                        "scipy lsqr (200 its)",
-                        f"{t:.3f}",
-                        f"{t_np / t:.2f}",
-                        f"{rel(out[0], x_np):.1e}",
-                        f"{np.linalg.norm(A @ out[0] - b) / r_np - 1:+.1e}",
-                        out[2],
-                    ]
-                )
-            del A, b
-    print_table(
-        ["problem", "solver", "seconds", "ratio", "rel err x", "resid excess", "its"], rows
-    )
-
-    n, d = int(1_000_000 * scale), 200
-    A, b = sparse_problem(n, d, 2, 1e3, rng)
-    print(f"sparse {n}x{d}, density {A.nnz / (n * d):.3%}, column scales 1..1e-3")
-    # Independent reference: the normal equations in dense form (cond(A)^2 ~ 1e6 is harmless).
-    G = (A.T @ A).toarray()
-    x_ref = np.linalg.solve(G, A.T @ b)
-    r_ref = np.linalg.norm(A @ x_ref - b)
-    t_ro, res = median_time(partial(randopt.lstsq, A, b, random_state=0), repeats)
-    t_ls, out = median_time(partial(lsqr, A, b, atol=1e-14, btol=1e-14, iter_lim=20000), 1)
-    rows = [
-        [
-            "randopt.lstsq",
-            f"{t_ro:.3f}",
-            f"{t_ls / t_ro:.2f}",
-            f"{rel(res.x, x_ref):.1e}",
-            f"{res.residual_norm / r_ref - 1:+.1e}",
-            res.nit,
-        ],
-        [
-            "scipy lsqr",
-            f"{t_ls:.3f}",
-            "1.00",
-            f"{rel(out[0], x_ref):.1e}",
-            f"{np.linalg.norm(A @ out[0] - b) / r_ref - 1:+.1e}",
-            out[2],
-        ],
-    ]
-    print_table(["solver", "seconds", "ratio vs lsqr", "rel err x", "resid excess", "its"], rows)
 
 
 def bench_leverage(scale, repeats, rng):

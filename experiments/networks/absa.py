@@ -7,7 +7,7 @@ Usage::
     RANDOPT_DATA=/path/to/datasets python -m experiments.networks.absa --dataset mnist
 
 Experiment 4 of the network experiments, after Yao, Gholami, Lei, Keutzer and
-Mahoney [1]_ (their ABSA without adversarial training): an MLP
+Mahoney [1]_ (their ABSA, with its adversarial training): an MLP
 (:func:`experiments.networks.models.mlp_objective`, softmax
 cross-entropy) trained by
 heavy-ball SGD (momentum 0.9) three ways, every run from the same initial
@@ -19,7 +19,12 @@ weights, for the same number of epochs:
 * ``absa``: :func:`randopt.optimize.adaptive_batch_sgd`, which starts as
   ``small`` and doubles the batch (and the learning rate) whenever the top
   eigenvalue of a minibatch Hessian (``--hessian-size`` rows, power
-  iteration) has halved since the last growth, up to ``--max-batch-size``.
+  iteration) has halved since the last growth, or after ``--patience``
+  epochs without growth, up to ``--max-batch-size``; with the authors'
+  adversarial training: FGSM examples (``--epsilon``) on a fraction
+  ``--adversarial-fraction`` of each batch, halved at every growth, during
+  the first half of the epochs (the authors' code: fraction 0.2, epsilon
+  0.005, patience 10). ``--adversarial-fraction 0`` gives ABSA without it.
 
 Measured per epoch: training loss (exact), test loss and accuracy, parameter
 updates, batch size, learning rate, top eigenvalue; per run: updates and
@@ -32,6 +37,12 @@ Output (``--out``, default ``results/absa-<dataset>``): ``runs/<run>.csv`` and
 ``.json`` (atomic; the JSON last, with a hash of the settings: a rerun reuses
 finished runs), ``summary.json``, ``summary.md``, ``absa-<dataset>.png`` /
 ``.pdf``. ``--quick``: a small network on 400 rows for 5 epochs, one seed (CI).
+
+The full MNIST comparison (784-128-10, 60,000 training and 10,000 test rows,
+three seeds, target 95% test accuracy)::
+
+    RANDOPT_DATA=/path/to/datasets python -m experiments.networks.absa --dataset mnist \
+        --n-train 60000 --n-test 10000 --epochs 20 --target-accuracy 0.95
 
 References
 ----------
@@ -60,8 +71,8 @@ from ..common.runs import config_key, run_and_save
 from ..common.stats import finite_median, first_reach
 from .runs import SCHEMA_VERSION
 
-__all__ = ["METHODS", "absa_settings", "main", "parse_args", "plot_absa", "run_absa",
-           "summarize_absa", "summary_markdown"]
+__all__ = ["METHODS", "absa_settings", "conv_apply", "conv_objective", "main", "parse_args",
+           "plot_absa", "run_absa", "summarize_absa", "summary_markdown"]
 
 #: The three schedules, in table order.
 METHODS = ("small", "large", "absa")
@@ -69,8 +80,96 @@ _LABELS = {"small": "SGD, small batch", "large": "SGD, large batch", "absa": "AB
 _COLORS = {"small": "tab:orange", "large": "tab:purple", "absa": "tab:blue"}
 
 
+#: The small conv net of ``--model conv``: 8 filters of 5 x 5, stride 2, tanh, then linear.
+CONV_FILTERS, CONV_KERNEL, CONV_STRIDE = 8, 5, 2
+
+
+def conv_apply(params: dict[str, Any], X: Any) -> Any:
+    """Logits of the small conv net on flat square images (``side * side`` pixels per row).
+
+    One convolution layer (:data:`CONV_FILTERS` filters of ``CONV_KERNEL``
+    squared pixels, stride :data:`CONV_STRIDE`, no padding, tanh) and a
+    linear layer to the classes.
+
+    Parameters
+    ----------
+    params : dict
+        ``kernel`` (k, k, 1, filters), ``bias`` (filters,), ``W`` and ``b``.
+    X : array of shape (n, side * side)
+
+    Returns
+    -------
+    array of shape (n, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.networks.absa import conv_apply, conv_objective
+    >>> f = conv_objective(np.zeros((4, 64)), np.arange(4) % 2, n_classes=2)
+    >>> conv_apply(f.unravel(f.x0), np.zeros((3, 64))).shape
+    (3, 2)
+    """
+    import jax
+
+    n, side = X.shape[0], int(round(X.shape[1] ** 0.5))
+    images = X.reshape(n, side, side, 1).astype(params["kernel"].dtype)
+    h = jax.lax.conv_general_dilated(images, params["kernel"], (CONV_STRIDE, CONV_STRIDE),
+                                     "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    h = jax.numpy.tanh(h + params["bias"]).reshape(n, -1)
+    return h @ params["W"] + params["b"]
+
+
+def conv_objective(X: Any, y: Any, *, n_classes: int = 10, random_state: int = 0) -> Any:
+    """The training loss of the small conv net (:func:`conv_apply`) as a JaxObjective.
+
+    Glorot-uniform weights, zero biases, softmax cross-entropy; the data as
+    ``(inputs, targets)``, so that FGSM can perturb the inputs.
+
+    Parameters
+    ----------
+    X : array of shape (n, side * side)
+        Square images, flattened.
+    y : array of shape (n,)
+        Integer labels.
+    n_classes : int, default=10
+    random_state : int, default=0
+
+    Returns
+    -------
+    JaxObjective
+    """
+    import jax.numpy as jnp
+
+    from randopt.oracles import JaxObjective
+
+    from .models import softmax_cross_entropy
+
+    side = int(round(X.shape[1] ** 0.5))
+    if side * side != X.shape[1] or side < CONV_KERNEL:
+        raise ValueError(f"--model conv needs square images of side >= {CONV_KERNEL}, got "
+                         f"{X.shape[1]} pixels")
+    out_side = (side - CONV_KERNEL) // CONV_STRIDE + 1
+    hidden = out_side * out_side * CONV_FILTERS
+    rng = np.random.default_rng(random_state)
+
+    def glorot(shape, fan_in, fan_out):
+        a = np.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-a, a, size=shape)
+
+    k2 = CONV_KERNEL * CONV_KERNEL
+    params = {"kernel": glorot((CONV_KERNEL, CONV_KERNEL, 1, CONV_FILTERS), k2,
+                               k2 * CONV_FILTERS),
+              "bias": np.zeros(CONV_FILTERS), "W": glorot((hidden, n_classes), hidden, n_classes),
+              "b": np.zeros(n_classes)}
+    params = {k: jnp.asarray(v) for k, v in params.items()}
+    return JaxObjective(None, params, (np.asarray(X, dtype=np.float64),
+                                       np.asarray(y).astype(np.int32)),
+                        model=conv_apply, output_loss=softmax_cross_entropy)
+
+
 def absa_settings(method: str, batch_size: int, max_batch_size: int,
-                  learning_rate: float) -> dict[str, Any]:
+                  learning_rate: float, *, adversarial_fraction: float = 0.0,
+                  epsilon: float = 0.0, patience: int | None = None) -> dict[str, Any]:
     """The solver options of one schedule (fixed batches: ``max_batch_size == batch_size``).
 
     Parameters
@@ -80,12 +179,18 @@ def absa_settings(method: str, batch_size: int, max_batch_size: int,
         The small and the large batch.
     learning_rate : float
         The small batch's learning rate.
+    adversarial_fraction, epsilon : float, default=0.0
+        ABSA's adversarial training (FGSM rows and their perturbation);
+        only ``"absa"`` uses them, and only when both are positive.
+    patience : int, optional
+        ABSA's growth after that many epochs without one.
 
     Returns
     -------
     dict
         ``batch_size``, ``max_batch_size`` and ``learning_rate`` for
-        :func:`randopt.optimize.adaptive_batch_sgd`.
+        :func:`randopt.optimize.adaptive_batch_sgd` (and for ``"absa"`` its
+        ``patience`` and adversarial options).
 
     Examples
     --------
@@ -94,6 +199,9 @@ def absa_settings(method: str, batch_size: int, max_batch_size: int,
     {'batch_size': 512, 'max_batch_size': 512, 'learning_rate': 0.8}
     >>> absa_settings("absa", 32, 512, 0.05)["max_batch_size"]
     512
+    >>> s = absa_settings("absa", 32, 512, 0.05, adversarial_fraction=0.2, epsilon=0.005)
+    >>> s["adversarial_fraction"], s["adversarial_epsilon"]
+    (0.2, 0.005)
     """
     if method == "small":
         return {"batch_size": batch_size, "max_batch_size": batch_size,
@@ -102,8 +210,12 @@ def absa_settings(method: str, batch_size: int, max_batch_size: int,
         return {"batch_size": max_batch_size, "max_batch_size": max_batch_size,
                 "learning_rate": learning_rate * max_batch_size / batch_size}
     if method == "absa":
-        return {"batch_size": batch_size, "max_batch_size": max_batch_size,
-                "learning_rate": learning_rate}
+        settings = {"batch_size": batch_size, "max_batch_size": max_batch_size,
+                    "learning_rate": learning_rate, "patience": patience}
+        if adversarial_fraction > 0 and epsilon > 0:
+            settings.update(adversarial_fraction=adversarial_fraction,
+                            adversarial_epsilon=epsilon)
+        return settings
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
@@ -146,7 +258,7 @@ def run_absa(objective: Any, settings: dict[str, Any], *, epochs: int, momentum:
     ...                      epochs=2, momentum=0.9, hessian_size=20, seed=0,
     ...                      metrics=lambda x: {"norm": float(np.linalg.norm(x))})
     >>> cols["updates"].tolist(), out["updates"], sorted(cols)[:3]
-    ([0, 10, 20], 20, ['batch_size', 'epoch', 'grad_norm'])
+    ([0, 10, 20], 20, ['adversarial_fraction', 'batch_size', 'epoch'])
     """
     from randopt.optimize import adaptive_batch_sgd
 
@@ -360,6 +472,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m experiments.networks.absa",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--dataset", choices=("digits", "mnist"), default="digits")
+    p.add_argument("--model", choices=("mlp", "conv"), default="mlp",
+                   help="the MLP of --sizes, or a small conv net (one 5x5 layer, 8 filters)")
     p.add_argument("--sizes", default=None, help="comma list of layer widths")
     p.add_argument("--n-train", type=int, default=None, help="MNIST training rows")
     p.add_argument("--n-test", type=int, default=None, help="MNIST test rows")
@@ -371,6 +485,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--hessian-size", type=int, default=None,
                    help="rows of each Hessian sample (default: the small batch, as [1])")
+    p.add_argument("--adversarial-fraction", type=float, default=0.2,
+                   help="ABSA's initial fraction of FGSM rows per batch (0: none)")
+    p.add_argument("--epsilon", type=float, default=0.005, help="FGSM perturbation size")
+    p.add_argument("--patience", type=int, default=10,
+                   help="ABSA grows the batch after this many epochs without growth")
     p.add_argument("--target-accuracy", type=float, default=None)
     p.add_argument("--seeds", default=None, help="comma list of seeds of the batches")
     p.add_argument("--threads", type=int, default=None, help="XLA CPU threads")
@@ -434,7 +553,13 @@ def main(argv: list[str] | None = None) -> int:
                        n_test=args.n_test)
     if split is None:
         return 2
-    objective = mlp_objective(args.sizes, split.X_train, split.y_train, random_state=0)
+    if args.model == "conv":
+        objective = conv_objective(split.X_train, split.y_train, random_state=0)
+        apply, network = conv_apply, (f"conv {CONV_FILTERS}x{CONV_KERNEL}x{CONV_KERNEL}/"
+                                      f"{CONV_STRIDE} (tanh) - linear")
+    else:
+        objective = mlp_objective(args.sizes, split.X_train, split.y_train, random_state=0)
+        apply, network = mlp_apply, "-".join(map(str, args.sizes)) + " (tanh)"
     n = objective.n_samples
     if args.max_batch_size > n:
         raise SystemExit(f"--max-batch-size must be at most the {n} training rows")
@@ -442,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
 
     @jax.jit
     def _test(params):
-        logits = mlp_apply(params, X_test)
+        logits = apply(params, X_test)
         return (softmax_cross_entropy(logits, y_test),
                 jax.numpy.mean(jax.numpy.argmax(logits, axis=1) == y_test))
 
@@ -450,19 +575,23 @@ def main(argv: list[str] | None = None) -> int:
         loss, acc = _test(objective.unravel(x))
         return {"test_loss": float(loss), "test_accuracy": float(acc)}
 
-    tag = f"absa-{args.dataset}" + ("-quick" if args.quick else "")
+    tag = f"absa-{args.dataset}" + ("-conv" if args.model == "conv" else "") + (
+        "-quick" if args.quick else "")
     out = output_folder(args.out, tag)
     base = {"experiment": "adaptive_batch", "dataset": args.dataset, "source": split.source,
-            "rows": n, "n_test": int(split.X_test.shape[0]), "sizes": args.sizes,
+            "rows": n, "n_test": int(split.X_test.shape[0]), "model": args.model,
+            "sizes": args.sizes if args.model == "mlp" else network,
             "epochs": args.epochs, "momentum": args.momentum,
             "hessian_size": args.hessian_size}
     print(f"{split.source}: {n:,} train rows, {split.X_test.shape[0]:,} test; network "
-          f"{'-'.join(map(str, args.sizes))} ({objective.n_features:,} weights) -> {out}",
+          f"{network} ({objective.n_features:,} weights) -> {out}",
           file=sys.stderr)
     runs = []
     for method in METHODS:
         settings = absa_settings(method, args.batch_size, args.max_batch_size,
-                                 args.learning_rate)
+                                 args.learning_rate,
+                                 adversarial_fraction=args.adversarial_fraction,
+                                 epsilon=args.epsilon, patience=args.patience)
         for seed in args.seeds:
             run = f"{method}_s{seed}"
             config = {**base, **settings, "method": method, "seed": seed}
@@ -479,14 +608,17 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize_absa(runs, args.target_accuracy)
     lines = [
         f"Data: {split.source}; {n:,} training rows, {split.X_test.shape[0]:,} test rows.",
-        f"Network: {'-'.join(map(str, args.sizes))} (tanh), softmax cross-entropy, "
+        f"Network: {network}, softmax cross-entropy, "
         f"{objective.n_features:,} weights, the same initial weights for every run.",
         f"SGD with momentum {args.momentum:g}, {args.epochs} epochs; small batch "
         f"{args.batch_size} at learning rate {args.learning_rate:g}; large batch "
         f"{args.max_batch_size} at {args.learning_rate * args.max_batch_size / args.batch_size:g}"
         f" (linear scaling); ABSA from the small to the large batch, growth x2 when the top "
         f"eigenvalue of a {args.hessian_size}-row Hessian sample halves (power iteration, "
-        f"checked every epoch). Seeds of the batches: {args.seeds}.",
+        f"checked every epoch) or after {args.patience} epochs without growth; FGSM "
+        f"adversarial rows: fraction {args.adversarial_fraction:g} (halved at every growth, "
+        f"none in the second half of the epochs), epsilon {args.epsilon:g}. "
+        f"Seeds of the batches: {args.seeds}.",
     ]
     mach = machine(jax=True)
     io.write_json(out / "summary.json", {**summary, "settings": base, "machine": mach})

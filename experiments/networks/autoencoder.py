@@ -23,19 +23,23 @@ sigmoid(z_j))^2`` averaged over the test images (the reference's "mse"). Sizes:
 
 Methods, within the same budget of passes (props / n) and seconds: TR with a
 uniformly sub-sampled Hessian (``--tr-sizes``, 5% as in the paper) at its
-default hyper-parameters (``--tr-radii`` adds others), optionally sub-sampled
-Gauss-Newton (``--methods tr,gn,sgd``), and SGD with momentum 0.9 at every
-learning rate of ``--sgd-lrs`` (the one with the lowest final training loss
-is reported; the others are faint in the figure and listed in the summary).
-The reference code starts from zero weights by default; that point is a
-symmetric saddle (every unit of a layer stays identical under any method whose
-steps are built from gradients and Hessian products from 0, as randopt's
-CG-Steihaug is; the reference's starts CG from a random vector), so this
-experiment starts every method from the same Glorot-initialised weights (4x
-Glorot's range for logistic units). ``--init normalized`` is the reference's
-"normalized random initialization" (every weight and bias from one random
-unit vector): a start near that saddle, in a flat region, from which the paper
-reports that TR escapes where SGD with momentum stalls.
+default hyper-parameters (``--tr-radii`` adds others, ``--cg-start
+zero,random`` the reference's random CG start), optionally sub-sampled
+Gauss-Newton and Hessian-free (damped Gauss-Newton; ``--methods tr,gn,hf,sgd``),
+and SGD with momentum 0.9 at every learning rate of ``--sgd-lrs`` (six; the
+one with the lowest final training loss is reported; the others are faint
+in the figure and listed in the summary). Every method starts from the same
+weights: Glorot's by default (4x Glorot's range for logistic units);
+``--init normalized`` is the reference's "normalized random initialization"
+(every weight and bias from one random unit vector), a start near the saddle
+at zero, in a flat region; ``--init zero`` is the reference's default, the
+symmetric saddle itself (every unit of a layer stays identical under any
+method whose steps are built from gradients and Hessian products from 0, as
+CG-Steihaug's from 0 are: only the random CG start leaves it).
+``--paper`` runs the reference's settings end to end where no option says
+otherwise (:data:`experiments.networks.train.PAPER`: zero initialization, TR
+5% with radius 1000 and the random CG start, HF's paper preset, SGD step 0.05
+on minibatches of 5% of the images).
 
 Output (``--out``, default ``results/autoencoder[-quick|-full]``): run files,
 ``summary.json``, ``summary.md`` and ``autoencoder*.png`` / ``.pdf``, written
@@ -55,7 +59,13 @@ from __future__ import annotations
 import argparse
 
 from ..common.cli import fill_defaults, parse_numbers, set_xla_threads
-from .train import add_common_arguments, resolve_common, train_and_report
+from .train import (
+    add_common_arguments,
+    resolve_batch_size,
+    resolve_common,
+    second_order_line,
+    train_and_report,
+)
 
 __all__ = ["PAPER_SIZES", "activations", "main", "parse_args"]
 
@@ -65,10 +75,10 @@ _PRESETS = {
     "quick": dict(sizes=[784, 32, 8, 32, 784], n_train=500, n_test=200, max_passes=10.0,
                   max_time=20.0, sgd_lrs="0.003,0.01", records_per_pass=2.0),
     "medium": dict(sizes=[784, 250, 30, 250, 784], n_train=10_000, n_test=2_000,
-                   max_passes=100.0, max_time=900.0, sgd_lrs="0.0003,0.001,0.003,0.01,0.03",
+                   max_passes=100.0, max_time=900.0, sgd_lrs="0.001,0.002,0.005,0.01,0.02,0.05",
                    records_per_pass=1.0),
     "full": dict(sizes=list(PAPER_SIZES), n_train=60_000, n_test=10_000, max_passes=300.0,
-                 max_time=36_000.0, sgd_lrs="0.0003,0.001,0.003,0.01,0.03",
+                 max_time=36_000.0, sgd_lrs="0.001,0.002,0.005,0.01,0.02,0.05",
                  records_per_pass=0.5),
 }
 
@@ -137,7 +147,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--sizes must start and end with 784 and have a hidden layer")
     fill_defaults(args, n_train=preset["n_train"], n_test=preset["n_test"])
     return resolve_common(p, args, sgd_lrs=preset["sgd_lrs"],
-                          adam_lrs="0.0001,0.0003,0.001,0.003", batch_size=128,
+                          adam_lrs="0.00003,0.0001,0.0003,0.001,0.003,0.01", batch_size=128,
                           max_passes=preset["max_passes"], max_time=preset["max_time"],
                           records_per_pass=preset["records_per_pass"])
 
@@ -199,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
 
     n = X.shape[0]
     net = "-".join(map(str, args.sizes))
+    resolve_batch_size(args, n)
     base = {"experiment": "autoencoder", "preset": args.preset, "source": split.source,
             "n_train": n, "n_test": int(split.X_test.shape[0]), "sizes": args.sizes,
             "activations": acts, "init": args.init}
@@ -216,9 +227,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.init.capitalize()} initialisation (seed {args.seed}), the same for every "
             "method.",
             f"Budget per run: {args.max_passes:g} passes (props / n), {args.max_time:g} s. "
-            f"TR: the solver's default hyper-parameters, Hessian samples {args.tr_sizes}. "
+            + second_order_line(args) + " "
             f"SGD: momentum {args.momentum:g}, minibatches of {args.batch_size}, learning rate "
-            f"selected on the final training loss from {args.sgd_lrs}.",
+            f"selected on the final training loss from {args.sgd_lrs}. Passes count a "
+            "gradient on b rows as 2b, a value b, a Hessian product on S rows 2|S| (the "
+            "reference code charges a full gradient n: `passes_ref` in the run files).",
         ],
         figure_title=f"binarized MNIST autoencoder {net} ({args.preset}): {n:,} images",
         rows=[("loss", "training loss (cross-entropy)", True),

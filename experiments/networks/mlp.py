@@ -26,7 +26,9 @@ training rows (props / n, as the papers count: a gradient on ``b`` rows costs
   show the claimed robustness);
 * sub-sampled Gauss-Newton with an Armijo line search
   (:func:`randopt.optimize.gauss_newton`, ``--gn-size`` of the rows, at its
-  defaults);
+  defaults), and Hessian-free (damped Gauss-Newton,
+  :func:`randopt.optimize.hessian_free`, ``--hf-size``; ``--methods`` with
+  ``hf``);
 * SGD with momentum 0.9 and Adam (optax), minibatches of ``--batch-size``
   rows (drawn without replacement, reshuffled every epoch), each at every
   learning rate of a small grid (``--sgd-lrs``, ``--adam-lrs``); the one
@@ -34,7 +36,13 @@ training rows (props / n, as the papers count: a gradient on ``b`` rows costs
   budget (selected on the train loss, never on the test data). Every rate's
   result is in the summary.
 
-Recorded per iteration (TR, GN) or every ``1/--records-per-pass`` of a pass
+``--paper`` takes the reference code's settings where no option says
+otherwise (:data:`experiments.networks.train.PAPER`: logistic hidden units,
+zero initialization, TR 5% with radius 1000 from the random CG start, SGD
+step 0.05 on minibatches of 5% of the rows); ``--init`` also takes the
+reference's ``normalized`` and ``zero``.
+
+Recorded per iteration (TR, GN, HF) or every ``1/--records-per-pass`` of a pass
 (SGD, Adam): training loss, test loss and accuracy, passes and seconds (the
 time of the test evaluations excluded). Output (``--out``, default
 ``results/mlp-<dataset>``): ``runs/<run>.csv`` and ``runs/<run>.json`` per run
@@ -57,7 +65,13 @@ import argparse
 import math
 
 from ..common.cli import fill_defaults, parse_numbers, set_xla_threads
-from .train import add_common_arguments, resolve_common, train_and_report
+from .train import (
+    add_common_arguments,
+    resolve_batch_size,
+    resolve_common,
+    second_order_line,
+    train_and_report,
+)
 
 __all__ = ["main", "parse_args"]
 
@@ -80,6 +94,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     >>> a = parse_args(["--quick"])
     >>> a.dataset, a.sizes, a.tr_sizes, a.max_passes
     ('digits', [64, 32, 10], [0.05, 0.1], 10.0)
+    >>> a = parse_args(["--paper"])
+    >>> a.activation, a.init, a.methods, a.tr_radii, a.cg_start
+    ('logistic', 'zero', ['tr', 'sgd'], [1000.0], ['random'])
     """
     p = argparse.ArgumentParser(
         prog="python -m experiments.networks.mlp",
@@ -88,11 +105,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dataset", choices=("digits", "mnist"), default="digits")
     p.add_argument("--sizes", default=None,
                    help="comma list of layer widths (default digits 64,32,10; mnist 784,128,10)")
-    p.add_argument("--activation", default="tanh", choices=("tanh", "logistic", "softplus",
-                                                             "relu"))
+    p.add_argument("--activation", default=None,
+                   choices=("tanh", "logistic", "softplus", "relu"),
+                   help="hidden units (default tanh; --paper: logistic, the reference's)")
     p.add_argument("--alpha", type=float, default=0.0, help="L2 penalty")
     add_common_arguments(p)
     args = p.parse_args(argv)
+    fill_defaults(args, activation="logistic" if args.paper else "tanh")
     mnist = args.dataset == "mnist"
     args.sizes = parse_numbers(args.sizes, "sizes", int) if args.sizes else (
         [784, 128, 10] if mnist else [64, 32, 10])
@@ -170,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     n, d = split.X_train.shape
     net = "-".join(map(str, args.sizes))
+    resolve_batch_size(args, n)
     quick = " --quick" if args.quick else ""
     base = {"experiment": "mlp_classification", "dataset": args.dataset, "source": split.source,
             "shape": [n, d], "n_test": int(split.X_test.shape[0]), "sizes": args.sizes,
@@ -189,12 +209,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.init.capitalize()} initialisation (seed {args.seed}), the same for every "
             "method.",
             f"Budget per run: {args.max_passes:g} passes (props / n), {args.max_time:g} s, "
-            f"{args.max_iter} TR/GN steps. TR/GN: the solvers' default hyper-parameters. "
+            f"{args.max_iter} TR/GN steps. " + second_order_line(args) + " "
             f"SGD (momentum {args.momentum:g}) and Adam: minibatches of {args.batch_size}, "
             f"learning rate selected on the final training loss from "
             f"{args.sgd_lrs} / {args.adam_lrs}.",
             "Seconds exclude the test evaluations; passes count a gradient on b rows as 2b, "
-            "a value b, a Hessian / Gauss-Newton product on S rows 2|S|.",
+            "a value b, a Hessian / Gauss-Newton product on S rows 2|S| (the reference code "
+            "charges a full gradient n: `passes_ref` in the run files).",
         ],
         figure_title=f"{args.dataset}{quick}: {n:,} x {d}, MLP {net} ({args.activation}), "
                      "softmax cross-entropy",

@@ -81,7 +81,7 @@ ACTIVATIONS = ("tanh", "logistic", "softplus", "relu", "linear")
 #: Output losses of :func:`mlp_objective`.
 OUTPUTS = ("softmax", "sigmoid")
 #: Initialisations of :func:`init_mlp`.
-INIT_SCHEMES = ("glorot", "normalized")
+INIT_SCHEMES = ("glorot", "normalized", "zero")
 
 
 def _check_sizes(sizes: Any) -> tuple[int, ...]:
@@ -154,7 +154,12 @@ def init_mlp(
     code's "normalized random initialization" (``init = 1`` in
     ``mnist_autoencoder.m``): every weight and bias from one standard normal
     vector scaled to unit norm, a point close to the saddle at zero, where
-    the loss is nearly flat.
+    the loss is nearly flat. ``scheme="zero"`` is the reference code's default
+    (``init = 0``): every weight and bias 0, a symmetric saddle (every unit of
+    a layer computes the same function, and gradients and Hessian products
+    keep them equal: only a step with a random component, such as the
+    random-start CG of :class:`randopt.optimize.subproblems.CGSteihaug`,
+    separates them).
 
     Parameters
     ----------
@@ -164,7 +169,7 @@ def init_mlp(
         Seed or generator of the draws; a fixed seed gives the same weights.
     activation : str or sequence of str, default="tanh"
         Hidden activation(s), see :func:`hidden_activations`.
-    scheme : {"glorot", "normalized"}, default="glorot"
+    scheme : {"glorot", "normalized", "zero"}, default="glorot"
         See above.
 
     Returns
@@ -189,6 +194,8 @@ def init_mlp(
     >>> flat = init_mlp([4, 3, 2], random_state=0, scheme="normalized")
     >>> round(sum(float((W**2).sum() + (b**2).sum()) for W, b in flat), 12)
     1.0
+    >>> [float(abs(W).max()) for W, _ in init_mlp([4, 3, 2], scheme="zero")]
+    [0.0, 0.0]
     """
     sizes = _check_sizes(sizes)
     acts = hidden_activations(activation, len(sizes) - 2) + ("linear",)
@@ -204,6 +211,10 @@ def init_mlp(
                         f"got {random_state!r}")
     jnp = _jnp()
     params = []
+    if scheme == "zero":
+        return [(jnp.zeros((fan_in, fan_out), dtype=jnp.float64),
+                 jnp.zeros(fan_out, dtype=jnp.float64))
+                for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)]
     if scheme == "normalized":
         d = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         flat = rng.standard_normal(d)
@@ -467,7 +478,7 @@ def mlp_objective(
         L2 penalty weight (>= 0).
     random_state : None, int or numpy.random.Generator, default=0
         Seed of the initial weights.
-    init : {"glorot", "normalized"}, default="glorot"
+    init : {"glorot", "normalized", "zero"}, default="glorot"
         Their scheme (:func:`init_mlp`).
     batch_size : int, optional
         Rows per compiled pass (memory bound), passed to ``JaxObjective``.

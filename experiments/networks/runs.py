@@ -24,8 +24,10 @@ import numpy as np
 from ..common.runs import Stopwatch
 
 __all__ = [
+    "CG_STARTS",
     "KINDS",
     "SCHEMA_VERSION",
+    "SECOND_ORDER",
     "NetBudget",
     "NetMethod",
     "build_methods",
@@ -37,8 +39,12 @@ __all__ = [
 # Bump when the meaning of a run's files changes: older runs are then redone. The key version
 # of every network experiment's files (training runs, spectrum steps, ABSA runs).
 SCHEMA_VERSION = 2
-KINDS = ("tr", "gn", "sgd", "adam")
-_NAMES = {"tr": "TR", "gn": "GN", "sgd": "SGD+momentum", "adam": "Adam"}
+KINDS = ("tr", "gn", "hf", "sgd", "adam")
+#: The second-order kinds (the others are the optax baselines).
+SECOND_ORDER = ("tr", "gn", "hf")
+#: Where TR's CG starts (``NetMethod.cg_start``).
+CG_STARTS = ("zero", "random")
+_NAMES = {"tr": "TR", "gn": "GN", "hf": "HF", "sgd": "SGD+momentum", "adam": "Adam"}
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,22 @@ class NetMethod:
 
     Parameters
     ----------
-    kind : {"tr", "gn", "sgd", "adam"}
-        Trust region, Gauss-Newton (both sub-sampled), or an optax baseline.
+    kind : {"tr", "gn", "hf", "sgd", "adam"}
+        Trust region, Gauss-Newton with a line search, Hessian-free (damped
+        Gauss-Newton, :func:`randopt.optimize.hessian_free`; all three
+        sub-sampled), or an optax baseline.
     sample_size : float or None
-        Fraction of rows in the Hessian / Gauss-Newton sample (TR, GN).
+        Fraction of rows in the Hessian / Gauss-Newton sample (TR, GN, HF).
     radius : float or None
         Initial trust-region radius (TR, GN); None: the solver's default.
     learning_rate : float or None
         Step size of SGD / Adam.
+    cg_start : {"zero", "random"}, default="zero"
+        Where TR's CG-Steihaug starts (:class:`randopt.optimize.subproblems.CGSteihaug`):
+        at 0, or at the reference code's random point of the ``0.99 * radius``
+        sphere (and after a rejection at the shrunk rejected step).
+    preset : {"martens", "paper"} or None, default=None
+        HF's ``preset`` (None: the solver's default, Martens' choices).
 
     Examples
     --------
@@ -63,17 +77,26 @@ class NetMethod:
     ('TR 10%', 'tr_0.05_r100')
     >>> NetMethod("adam", learning_rate=0.001).slug, NetMethod("sgd", learning_rate=0.1).family
     ('adam_lr0.001', 'sgd')
+    >>> m = NetMethod("tr", 0.05, radius=1000.0, cg_start="random")
+    >>> m.label, m.slug
+    ('TR 5%, radius 1000, random CG start', 'tr_0.05_r1000_rand')
     """
 
     kind: str
     sample_size: float | None = None
     radius: float | None = None
     learning_rate: float | None = None
+    cg_start: str = "zero"
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cg_start not in CG_STARTS:
+            raise ValueError(f"cg_start must be one of {CG_STARTS}, got {self.cg_start!r}")
 
     @property
     def family(self) -> str:
         """What the learning-rate selection groups by: the kind, and the sample size."""
-        if self.kind in ("tr", "gn"):
+        if self.kind in SECOND_ORDER:
             return f"{self.kind}_{self.sample_size:g}"
         return self.kind
 
@@ -81,22 +104,35 @@ class NetMethod:
     def label(self) -> str:
         """Name in tables and legends."""
         name = _NAMES[self.kind]
-        if self.kind in ("tr", "gn"):
+        if self.kind in SECOND_ORDER:
             radius = "" if self.radius is None else f", radius {self.radius:g}"
-            return f"{name} {100 * self.sample_size:g}%{radius}"
+            start = ", random CG start" if self.cg_start == "random" else ""
+            preset = "" if self.preset is None else f" ({self.preset})"
+            return f"{name} {100 * self.sample_size:g}%{radius}{start}{preset}"
         return f"{name} lr {self.learning_rate:g}"
 
     @property
     def slug(self) -> str:
         """Name in file names and JSON keys."""
-        if self.kind in ("tr", "gn"):
+        if self.kind in SECOND_ORDER:
             return f"{self.kind}_{self.sample_size:g}" + (
-                "" if self.radius is None else f"_r{self.radius:g}")
+                "" if self.radius is None else f"_r{self.radius:g}") + (
+                "_rand" if self.cg_start == "random" else "") + (
+                "" if self.preset is None else f"_{self.preset}")
         return f"{self.kind}_lr{self.learning_rate:g}"
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields with ``label``, ``slug`` and ``family``, as stored in the run files."""
-        return {**asdict(self), "label": self.label, "slug": self.slug, "family": self.family}
+        """The fields with ``label``, ``slug`` and ``family``, as stored in the run files.
+
+        ``cg_start`` and ``preset`` are left out at their defaults, so that the settings (and the
+        stored runs' keys) of the runs from before the option are unchanged.
+        """
+        fields = asdict(self)
+        if fields["cg_start"] == "zero":
+            del fields["cg_start"]
+        if fields["preset"] is None:
+            del fields["preset"]
+        return {**fields, "label": self.label, "slug": self.slug, "family": self.family}
 
 
 @dataclass(frozen=True)
@@ -140,12 +176,15 @@ def build_methods(
     gn_size: float,
     sgd_lrs: Sequence[float],
     adam_lrs: Sequence[float],
+    tr_starts: Sequence[str] = ("zero",),
+    hf_size: float = 0.05,
+    hf_preset: str | None = None,
 ) -> list[NetMethod]:
     """The methods of an experiment, in table order.
 
     Parameters
     ----------
-    kinds : sequence of {"tr", "gn", "sgd", "adam"}
+    kinds : sequence of {"tr", "gn", "hf", "sgd", "adam"}
     tr_sizes : sequence of float
         Hessian sample fractions of TR.
     tr_radii : sequence of float or None
@@ -154,6 +193,12 @@ def build_methods(
         Sample fraction of GN.
     sgd_lrs, adam_lrs : sequence of float
         The learning-rate grids.
+    tr_starts : sequence of {"zero", "random"}, default=("zero",)
+        CG starts of TR (every size and radius runs with each).
+    hf_size : float, default=0.05
+        Curvature sample fraction of HF.
+    hf_preset : {"martens", "paper"} or None, default=None
+        HF's preset (None: the solver's default).
 
     Returns
     -------
@@ -168,9 +213,12 @@ def build_methods(
     methods: list[NetMethod] = []
     for kind in kinds:
         if kind == "tr":
-            methods += [NetMethod("tr", s, r) for s in tr_sizes for r in tr_radii]
+            methods += [NetMethod("tr", s, r, cg_start=c)
+                        for s in tr_sizes for r in tr_radii for c in tr_starts]
         elif kind == "gn":
             methods.append(NetMethod("gn", gn_size))
+        elif kind == "hf":
+            methods.append(NetMethod("hf", hf_size, preset=hf_preset))
         elif kind == "sgd":
             methods += [NetMethod("sgd", learning_rate=lr) for lr in sgd_lrs]
         elif kind == "adam":
@@ -185,13 +233,14 @@ def run_second_order(
     seed: int,
     metrics: Callable[[Any], dict[str, float]],
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run sub-sampled TR (:func:`randopt.optimize.trust_region`) or GN
-    (:func:`randopt.optimize.gauss_newton`) from ``objective.x0``.
+    """Run sub-sampled TR (:func:`randopt.optimize.trust_region`), GN
+    (:func:`randopt.optimize.gauss_newton`) or HF (:func:`randopt.optimize.hessian_free`)
+    from ``objective.x0``.
 
     Parameters
     ----------
     method : NetMethod
-        Of kind "tr" or "gn".
+        Of kind "tr", "gn" or "hf".
     objective : randopt.oracles.JaxObjective
         From :func:`experiments.networks.models.mlp_objective`.
     budget : NetBudget
@@ -206,13 +255,16 @@ def run_second_order(
     -------
     columns : dict of ndarray
         ``iteration``, ``loss``, ``time``, ``props``, ``passes``,
-        ``accepted``, the solver's ``grad_norm``, ``step_norm``,
+        ``passes_ref`` (passes as the reference code counts them: a full
+        gradient ``n`` instead of ``2n``), ``accepted``, the solver's
+        ``grad_norm``, ``step_norm``,
         ``inner_iterations`` and ``radius`` (TR) or ``step_size`` (GN), and
         the metrics' keys.
     outcome : dict
         The solver's ``status`` and ``message``.
     """
     from randopt.optimize import trust_region
+    from randopt.optimize.subproblems import CGSteihaug
 
     n = objective.n_samples
     overhead: list[float] = []
@@ -231,6 +283,14 @@ def run_second_order(
         kwargs["radius"] = method.radius
     if method.kind == "tr":
         solve = trust_region
+        if method.cg_start != "zero":  # a fresh solver per run (it keeps the last step)
+            kwargs["subproblem"] = CGSteihaug(start=method.cg_start)
+    elif method.kind == "hf":
+        from randopt.optimize import hessian_free as solve
+
+        kwargs.pop("radius", None)  # its step control is the damping
+        if method.preset is not None:
+            kwargs["preset"] = method.preset
     else:
         from randopt.optimize import gauss_newton as solve
     # Two untimed steps first: JAX compiles each pass at its first call, and the
@@ -242,16 +302,22 @@ def run_second_order(
     res = solve(objective, objective.x0, **kwargs)
     h = res.history
     rows = len(h["loss"])
+    props = np.asarray(h["props"], dtype=float)
+    accepted = np.asarray(h["accepted"]).astype(int)
     columns = {
         "iteration": np.asarray(h["iteration"], dtype=float),
         "loss": np.asarray(h["loss"], dtype=float),
         "time": np.asarray(h["time"], dtype=float) - np.asarray(overhead[:rows]),
-        "props": np.asarray(h["props"], dtype=float),
-        "passes": np.asarray(h["props"], dtype=float) / n,
-        "accepted": np.asarray(h["accepted"]).astype(int),
+        "props": props,
+        "passes": props / n,
+        # The solvers charge the gradient of x0 and of every accepted point 2n (the rule of
+        # every method here); the reference code charges it n.
+        "passes_ref": (props - n * (1 + np.cumsum(accepted))) / n,
+        "accepted": accepted,
     }
     # The solver's own diagnostics (why the steps are as long as they are).
-    for key in ("radius", "step_size", "step_norm", "inner_iterations", "grad_norm"):
+    for key in ("radius", "damping", "step_size", "step_norm", "inner_iterations",
+                "grad_norm"):
         if key in h:
             columns[key] = np.asarray(h[key], dtype=float)
     for key in metrics(objective.unravel(objective.x0)):
@@ -296,7 +362,8 @@ def run_optax(
     Returns
     -------
     columns : dict of ndarray
-        As for :func:`run_second_order` (``accepted`` all 1).
+        As for :func:`run_second_order` (``accepted`` all 1; ``passes_ref`` is
+        ``passes``: the reference code charges a minibatch gradient ``2b`` too).
     outcome : dict
         ``status`` (2 passes, 3 time, 4 diverged) and ``message``.
     """
@@ -340,7 +407,7 @@ def run_optax(
             "loss": float(objective.value(np.asarray(ravel_pytree(params)[0]))),
             **metrics(params)})
         rows.append({"iteration": float(it), "time": t, "props": props, "passes": props / n,
-                     "accepted": 1, **extra})
+                     "passes_ref": props / n, "accepted": 1, **extra})
         return extra["loss"]
 
     status, message = 2, "maximum passes reached"
@@ -385,6 +452,6 @@ def run_method(
     columns : dict of ndarray
     outcome : dict
     """
-    if method.kind in ("tr", "gn"):
+    if method.kind in SECOND_ORDER:
         return run_second_order(method, objective, budget, seed, metrics)
     return run_optax(method, objective, budget, seed, metrics, batch_loss, data)

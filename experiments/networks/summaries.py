@@ -25,6 +25,7 @@ import numpy as np
 
 from ..common import io
 from ..common.format import fmt
+from .runs import SECOND_ORDER
 
 __all__ = [
     "plot_runs",
@@ -78,8 +79,45 @@ def select_best(runs: Sequence[dict[str, Any]]) -> dict[str, str]:
     return {fam: run for fam, (_, run) in best.items()}
 
 
+def loss_at(data: dict[str, np.ndarray], mark: float, count: str = "passes") -> float:
+    """The training loss once ``mark`` passes are spent: that of the last history row at
+    or below ``mark`` (NaN when the run stopped before ``mark``).
+
+    Parameters
+    ----------
+    data : dict of ndarray
+        A run's history: ``loss`` and the ``count`` column.
+    mark : float
+        Passes.
+    count : {"passes", "passes_ref"}, default="passes"
+        The rule the passes are counted by: every method's (a gradient on b rows
+        2b) or the reference code's (a full gradient n).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from experiments.networks.summaries import loss_at
+    >>> d = {"passes": np.array([2.0, 5.0, 9.0]), "loss": np.array([3.0, 2.0, 1.0])}
+    >>> loss_at(d, 6.0), loss_at(d, 9.0), loss_at(d, 20.0)
+    (2.0, 1.0, nan)
+    """
+    passes = np.asarray(data.get(count, data["passes"]), dtype=float)
+    loss = np.asarray(data["loss"], dtype=float)
+    # A run stopped by the budget ends a step short of it (within 3%); one that ends before
+    # (diverged, out of time) has no loss at the mark.
+    if not len(passes) or passes[-1] < 0.97 * mark:
+        return math.nan
+    i = int(np.searchsorted(passes, mark * (1 + 1e-9), side="right")) - 1
+    return float(loss[max(i, 0)])
+
+
 def summarize_runs(
-    runs: Sequence[dict[str, Any]], metric_keys: Sequence[str]
+    runs: Sequence[dict[str, Any]], metric_keys: Sequence[str],
+    marks: Sequence[float] = (),
 ) -> dict[str, Any]:
     """Per run: final loss and metrics, best of each metric, passes, seconds; and the
     baselines' learning-rate selection.
@@ -90,13 +128,18 @@ def summarize_runs(
         ``id``, ``method``, ``seed`` and ``data``.
     metric_keys : sequence of str
         Extra columns to report (e.g. ``test_accuracy``, ``test_loss``).
+    marks : sequence of float, default=()
+        Passes at which to report the training loss (:func:`loss_at`), by both
+        counts: ``loss_at`` and ``loss_at_ref`` of each entry (mark -> loss).
 
     Returns
     -------
     dict
-        ``runs`` (id -> entry), ``selected`` (family -> run id) and
+        ``runs`` (id -> entry), ``selected`` (family -> run id),
         ``table`` (the rows of the main table: second-order runs and each
-        baseline's selected learning rate, in run order).
+        baseline's selected learning rate, in run order) and
+        ``best_second_order`` (the id of the second-order run with the lowest
+        final training loss, None without one).
 
     Examples
     --------
@@ -127,11 +170,16 @@ def summarize_runs(
             best = (np.min if k.endswith(("loss", "mse")) else np.max)(vals) if vals.size else (
                 math.nan)
             e[f"best_{k}"] = float(best)
+        e["loss_at"] = {f"{m:g}": loss_at(d, m) for m in marks}
+        e["loss_at_ref"] = {f"{m:g}": loss_at(d, m, "passes_ref") for m in marks}
         e["selected"] = r["id"] in selected.values()
         entries[r["id"]] = e
     table = [dict(id=r["id"], **entries[r["id"]]) for r in runs
-             if r["method"]["kind"] in ("tr", "gn") or entries[r["id"]]["selected"]]
-    return {"runs": entries, "selected": selected, "table": table}
+             if r["method"]["kind"] in SECOND_ORDER or entries[r["id"]]["selected"]]
+    second = [e for e in table if e["family"].split("_")[0] in SECOND_ORDER
+              and math.isfinite(e["final_loss"])]
+    best = min(second, key=lambda e: e["final_loss"])["id"] if second else None
+    return {"runs": entries, "selected": selected, "table": table, "best_second_order": best}
 
 
 def summary_markdown(
@@ -166,12 +214,27 @@ def summary_markdown(
     head = ["method", "final train loss"] + [h for _, h, _ in columns] + [
         "passes", "seconds", "iterations"]
     parts = [f"# {info['title']}\n", *[f"{line}  " for line in info["lines"]], ""]
+    if summary.get("best_second_order"):
+        parts += ["The second-order method with the lowest final training loss is in bold.", ""]
     parts.append("| " + " | ".join(head) + " |")
     parts.append("|---|" + "---:|" * (len(head) - 1))
+    best = summary.get("best_second_order")
     for e in summary["table"]:
-        cells = [e["method"], fmt(e["final_loss"])] + [fmt(e[k], f) for k, _, f in columns]
+        name = f"**{e['method']}**" if best is not None and e.get("id") == best else e["method"]
+        cells = [name, fmt(e["final_loss"])] + [fmt(e[k], f) for k, _, f in columns]
         cells += [fmt(e["passes"], ".1f"), fmt(e["seconds"], ".3g"), str(e["iterations"])]
         parts.append("| " + " | ".join(cells) + " |")
+    marks = list(summary["table"][0].get("loss_at", {})) if summary["table"] else []
+    if marks:
+        parts += ["", "Training loss at equal passes (a gradient on b rows 2b, a value b, a "
+                  "curvature product on S rows 2|S|; in brackets as the reference code counts, "
+                  "a full gradient n; - where a run had stopped):", "",
+                  "| method | " + " | ".join(f"{m} passes" for m in marks) + " |",
+                  "|---|" + "---:|" * len(marks)]
+        for e in summary["table"]:
+            parts.append("| " + " | ".join([e["method"]] + [
+                f"{fmt(e['loss_at'][m], '.4g')} ({fmt(e['loss_at_ref'][m], '.4g')})"
+                for m in marks]) + " |")
     grid = [e for e in summary["runs"].values() if e["family"] in ("sgd", "adam")]
     if grid:
         parts += ["", "Learning-rate grids of the baselines (selected: lowest final training "
@@ -187,7 +250,8 @@ def summary_markdown(
 
 
 _PASSES_FLOOR, _SECONDS_FLOOR = 0.1, 1e-2
-_STYLE = {"tr": ("Blues", "-"), "gn": ("Greens", "-."), "sgd": ("Oranges", "--"),
+_STYLE = {"tr": ("Blues", "-"), "gn": ("Greens", "-."), "hf": ("Reds", "-"),
+          "sgd": ("Oranges", "--"),
           "adam": ("Purples", ":")}
 
 

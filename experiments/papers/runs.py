@@ -141,6 +141,10 @@ def run_newton(
     n, d = objective.n_samples, objective.n_features
     # pcg's iteration cap in the papers' code, min(d, 20); the other options are defaults.
     extra = {"cg_max_iter": min(d, 20)} if method.kind == "gn" else {}
+    if method.kind in ("tr", "arc") and method.sample_size != "auto":
+        # The papers' fixed sub-problem tolerance, pinned rather than inherited from the
+        # library's default ("auto"), so the reproduction stays the papers' under any default.
+        extra["subproblem_tol"] = 1e-9
     res = solve(
         objective, np.zeros(d), hessian_sampling=method.sampling,
         hessian_sample_size=method.sample_size if method.stochastic else 0.05,

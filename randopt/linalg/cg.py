@@ -24,6 +24,27 @@ Along the way it updates the quadratic model ``q(x) = -b^T x + x^T A x / 2``
 from the recurrences (no extra product): ``decrease`` is
 ``q(x0) - q(x)``, the model decrease a trust-region method needs.
 
+*Arrays of other libraries.* With a NumPy ``b`` the iteration is NumPy's
+(float64, in place). With ``b`` an array of another library that follows the
+array API standard (``b.__array_namespace__()``: a JAX array, on any device)
+the same recurrences run on that library's arrays through their own
+operators (``@``, ``+``, ``*``, ``copy``): the vectors never leave their
+device and ``matvec`` receives and must return such arrays; only the scalars
+of the recurrences (``p^T A p``, ``r^T r``) come to the host, as Python
+floats, for the stopping tests. ``x`` is then an array of that library.
+
+*Operators that solve their own systems.* When ``matvec`` is a bound method
+of an object that has a method ``conjugate_gradient`` (e.g. the Hessian
+models of :class:`randopt.oracles.JaxObjective`, which run the whole
+iteration as one compiled program on the JAX device), and neither
+``precondition`` nor ``callback`` is given, the solve is delegated to
+``matvec.__self__.conjugate_gradient(b, x0=x0, rtol=rtol, atol=atol,
+max_iter=max_iter, radius=radius)``: it must implement the stopping rules
+above and return a :class:`CGResult` with ``x`` of the type of ``b``, or
+``None`` to decline (this function's iteration then runs). A wrapper that
+forwards ``matvec`` (a checking proxy) forwards the hook by defining the
+same method.
+
 References
 ----------
 .. [1] M. R. Hestenes and E. Stiefel, "Methods of conjugate gradients for
@@ -56,7 +77,8 @@ class CGResult(NamedTuple):
     Attributes
     ----------
     x : ndarray of shape (d,)
-        The last iterate (on the boundary for the Steihaug exits).
+        The last iterate (on the boundary for the Steihaug exits); an array
+        of the library of ``b``.
     decrease : float
         ``q(x0) - q(x)`` for ``q(x) = -b^T x + x^T A x / 2``.
     status : str
@@ -165,9 +187,13 @@ def conjugate_gradient(
     Parameters
     ----------
     matvec : callable
-        ``v -> A v`` for a symmetric ``A`` (float64 vectors of length ``d``).
+        ``v -> A v`` for a symmetric ``A`` (float64 vectors of length ``d``,
+        or arrays of the library of ``b``). A bound method of an object with
+        a ``conjugate_gradient`` method hands the solve to that method (see
+        the module docstring).
     b : ndarray of shape (d,)
-        Right-hand side (float64).
+        Right-hand side (float64), or a 1-D array of another array-API
+        library (e.g. JAX): the iteration then stays on its arrays.
     x0 : ndarray of shape (d,), optional
         Warm start (default 0; a non-zero one costs one product).
     rtol, atol : float, default=1e-5, 0.0
@@ -206,16 +232,34 @@ def conjugate_gradient(
     >>> res = conjugate_gradient(lambda v: -v, np.array([3.0, 4.0]), radius=1.0)
     >>> res.x.tolist(), res.status, res.decrease
     ([0.6, 0.8], 'negative_curvature', 5.5)
+
+    JAX arrays stay JAX arrays (on their device):
+
+    >>> import jax.numpy as jnp
+    >>> Aj = jnp.asarray(A)
+    >>> res = conjugate_gradient(lambda v: Aj @ v, jnp.asarray(b), rtol=1e-6)
+    >>> type(res.x).__module__.startswith("jax"), res.status
+    (True, 'converged')
     """
     d = b.shape[0]
     if max_iter is None:
         max_iter = 10 * d
+    if precondition is None and callback is None:
+        solve = getattr(getattr(matvec, "__self__", None), "conjugate_gradient", None)
+        if callable(solve):
+            res = solve(b, x0=x0, rtol=rtol, atol=atol, max_iter=max_iter, radius=radius)
+            if res is not None:
+                return res
     nhev = 0
+    numpy_arrays = isinstance(b, np.ndarray)
     if x0 is None:
-        x = np.zeros(d)
+        x = np.zeros(d) if numpy_arrays else b.__array_namespace__().zeros_like(b)
         r = b.copy()
     else:
-        x = np.array(x0, dtype=np.float64)
+        if numpy_arrays:
+            x = np.array(x0, dtype=np.float64)
+        else:
+            x = b.__array_namespace__().asarray(x0, dtype=b.dtype, copy=True)
         if x.any():
             r = b - matvec(x)
             nhev = 1

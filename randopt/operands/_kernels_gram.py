@@ -16,11 +16,12 @@ import numba
 import numpy as np
 
 __all__ = ["dense_gram", "csr_gram", "dense_gram_matvec", "csr_gram_matvec",
-           "dense_row_norms_sq"]
+           "dense_row_norms_sq", "mirror_lower"]
 
 # Re-association lets LLVM vectorise the row dot products; no-NaN/no-inf
 # assumptions stay off, so non-finite values still propagate.
 _FAST = {"reassoc", "contract"}
+_U = numba.uint64
 
 
 @numba.njit(cache=True, fastmath=_FAST)
@@ -45,19 +46,24 @@ def dense_gram_matvec(X, idx, coef, v, out):
 
 @numba.njit(cache=True)
 def csr_gram_matvec(data, indices, indptr, idx, coef, v, out):
-    """CSR twin of :func:`dense_gram_matvec`."""
+    """CSR twin of :func:`dense_gram_matvec`.
+
+    Indices are read through ``uint64`` casts (no negative-index wrap-around
+    code, see :mod:`randopt.operands._kernels_csr`; the callers' checks keep
+    them in range).
+    """
     full = idx.shape[0] == 0
     n_rows = indptr.shape[0] - 1 if full else idx.shape[0]
     d = out.shape[0]
     acc = np.zeros(d)
     for k in range(n_rows):
-        i = k if full else idx[k]
+        i = _U(k) if full else _U(idx[k])
         t = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            t += data[p] * v[indices[p]]
+        for p in range(_U(indptr[i]), _U(indptr[i + _U(1)])):
+            t += data[p] * v[_U(indices[p])]
         t *= coef[k]
-        for p in range(indptr[i], indptr[i + 1]):
-            acc[indices[p]] += t * data[p]
+        for p in range(_U(indptr[i]), _U(indptr[i + _U(1)])):
+            acc[_U(indices[p])] += t * data[p]
     for j in range(d):
         out[j] = acc[j]
 
@@ -129,3 +135,20 @@ def dense_row_norms_sq(X):
             s += v * v
         out[i] = s
     return out
+
+
+@numba.njit(cache=True)
+def mirror_lower(H):
+    """``H[m, j] = H[j, m]`` for ``m < j``: the lower triangle copied onto the upper one.
+
+    By 32 x 32 tiles, so that the strided side of the copy stays in cache
+    (NumPy's ``H += H.T`` measured 0.8 ms at 500 x 500, most of a BLAS Gram
+    matrix's cost on a small problem).
+    """
+    d = H.shape[0]
+    tile = 32
+    for j0 in range(0, d, tile):
+        for m0 in range(0, j0 + 1, tile):
+            for j in range(j0, min(d, j0 + tile)):
+                for m in range(m0, min(j, m0 + tile)):
+                    H[m, j] = H[j, m]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["residual_normal_dense_c", "normal_csr"]
+__all__ = ["residual_normal_dense_c", "residual_normal_dense_serial", "normal_csr"]
 
 _PAR = {"cache": True, "nogil": True, "parallel": True}
 # Reassociating the dot-product reductions lets LLVM vectorise them; the
@@ -19,51 +19,69 @@ _PAR = {"cache": True, "nogil": True, "parallel": True}
 _PAR_FAST = {**_PAR, "fastmath": {"reassoc", "contract", "nsz", "arcp"}}
 
 
+@nb.njit(cache=True, nogil=True, fastmath=_PAR_FAST["fastmath"])
+def _residual_rows(A, x, b, g, lo, hi):
+    # g[:d] += A[lo:hi]^T r and g[d] += ||r||^2 for r = b - A x over rows
+    # [lo, hi). Rows go four at a time: four independent dot products per
+    # sweep over x, and one update of g per four rows (measured 10-25% faster
+    # than row by row).
+    d = A.shape[1]
+    i = lo
+    while i + 4 <= hi:
+        a0 = A[i]
+        a1 = A[i + 1]
+        a2 = A[i + 2]
+        a3 = A[i + 3]
+        t0 = 0.0
+        t1 = 0.0
+        t2 = 0.0
+        t3 = 0.0
+        for j in range(d):
+            xj = x[j]
+            t0 += a0[j] * xj
+            t1 += a1[j] * xj
+            t2 += a2[j] * xj
+            t3 += a3[j] * xj
+        t0 = b[i] - t0
+        t1 = b[i + 1] - t1
+        t2 = b[i + 2] - t2
+        t3 = b[i + 3] - t3
+        g[d] += t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+        for j in range(d):
+            g[j] += t0 * a0[j] + t1 * a1[j] + t2 * a2[j] + t3 * a3[j]
+        i += 4
+    while i < hi:
+        a0 = A[i]
+        t0 = 0.0
+        for j in range(d):
+            t0 += a0[j] * x[j]
+        t0 = b[i] - t0
+        g[d] += t0 * t0
+        for j in range(d):
+            g[j] += t0 * a0[j]
+        i += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def residual_normal_dense_serial(A, x, b):
+    """``[A^T r, ||r||^2]`` for ``r = b - A x`` and a C-ordered ``A``, on one thread.
+
+    The serial twin of :func:`residual_normal_dense_c` (the same bits as its
+    one-chunk run) without a parallel region's launch: small inputs.
+    """
+    g = np.zeros(A.shape[1] + 1, dtype=np.float64)
+    _residual_rows(A, x, b, g, 0, A.shape[0])
+    return g
+
+
 @nb.njit(**_PAR_FAST)
 def residual_normal_dense_c(A, x, b, n_chunks):
-    # Returns [A^T r, ||r||^2] for r = b - A x, in one pass over A. Rows go four
-    # at a time: four independent dot products per sweep over x, and one update
-    # of g per four rows (measured 10-25% faster than row by row).
+    """``[A^T r, ||r||^2]`` for ``r = b - A x``: ``n_chunks`` private buffers, summed in order."""
     n, d = A.shape
     buf = np.zeros((n_chunks, d + 1), dtype=np.float64)
     step = (n + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
-        g = buf[c]
-        hi = min(n, (c + 1) * step)
-        i = c * step
-        while i + 4 <= hi:
-            a0 = A[i]
-            a1 = A[i + 1]
-            a2 = A[i + 2]
-            a3 = A[i + 3]
-            t0 = 0.0
-            t1 = 0.0
-            t2 = 0.0
-            t3 = 0.0
-            for j in range(d):
-                xj = x[j]
-                t0 += a0[j] * xj
-                t1 += a1[j] * xj
-                t2 += a2[j] * xj
-                t3 += a3[j] * xj
-            t0 = b[i] - t0
-            t1 = b[i + 1] - t1
-            t2 = b[i + 2] - t2
-            t3 = b[i + 3] - t3
-            g[d] += t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-            for j in range(d):
-                g[j] += t0 * a0[j] + t1 * a1[j] + t2 * a2[j] + t3 * a3[j]
-            i += 4
-        while i < hi:
-            a0 = A[i]
-            t0 = 0.0
-            for j in range(d):
-                t0 += a0[j] * x[j]
-            t0 = b[i] - t0
-            g[d] += t0 * t0
-            for j in range(d):
-                g[j] += t0 * a0[j]
-            i += 1
+        _residual_rows(A, x, b, buf[c], c * step, min(n, (c + 1) * step))
     res = buf[0]
     for c in range(1, n_chunks):
         res += buf[c]

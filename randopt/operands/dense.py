@@ -11,9 +11,44 @@ from .._validation import check_matrix
 from . import _kernels_gram, _kernels_normal
 from ._rows import BLOCK, EMPTY_IDX, as_index
 from .base import Operand
-from .parallel import row_chunks, threads_for
+from .parallel import PARALLEL_MIN_BYTES, row_chunks
 
-__all__ = ["DenseOperand"]
+__all__ = ["DenseOperand", "GRAM_KERNEL_MAX_COLS"]
+
+
+#: Widest matrix whose explicit Gram matrix the Numba kernel forms (BLAS beyond).
+GRAM_KERNEL_MAX_COLS = 64
+
+
+def _blas_gram(X: np.ndarray, rows: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``sum_k c[k] x_k x_k^T`` over ``rows`` of ``X`` (all when empty), by BLAS, symmetric."""
+    d = X.shape[1]
+    count = X.shape[0] if rows.shape[0] == 0 else rows.shape[0]
+    H = np.zeros((d, d)) if count == 0 else None
+    for lo in range(0, count, BLOCK):
+        hi = min(count, lo + BLOCK)
+        B = X[lo:hi] if rows.shape[0] == 0 else np.take(X, rows[lo:hi], axis=0)
+        part = B.T @ (c[lo:hi, None] * B)
+        H = part if H is None else np.add(H, part, out=H)
+    # Exactly symmetric, as the kernel's result: its lower triangle mirrored.
+    _kernels_gram.mirror_lower(H)
+    return H
+
+
+def _residual_pass(A: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[A^T (b - A x), ||b - A x||^2]`` for a C-ordered ``A``, float64 ``x`` and ``b``.
+
+    The parallel kernel for inputs of :data:`~randopt.operands.parallel.PARALLEL_MIN_BYTES`
+    and more on several threads (:func:`~randopt.operands.parallel.row_chunks`
+    chunks), else its serial twin: no parallel region to launch and no thread
+    count to set and restore, microseconds a call on small matrices. Both
+    give the same bits for one chunk.
+    """
+    if A.nbytes >= PARALLEL_MIN_BYTES:
+        chunks = row_chunks(A.shape[0])
+        if chunks > 1:
+            return _kernels_normal.residual_normal_dense_c(A, x, b, chunks)
+    return _kernels_normal.residual_normal_dense_serial(A, x, b)
 
 
 class DenseOperand(Operand):
@@ -92,11 +127,7 @@ class DenseOperand(Operand):
             # A^T (A v) = -A^T (0 - A v): the residual kernel with b = 0 (reading
             # the zeros adds 1/d to the traffic).
             v = np.ascontiguousarray(V, dtype=np.float64)
-            with threads_for(A.nbytes):
-                out = _kernels_normal.residual_normal_dense_c(
-                    A, v, np.zeros(A.shape[0]), row_chunks(A.shape[0])
-                )
-            return -out[:-1]
+            return -_residual_pass(A, v, np.zeros(A.shape[0]))[:-1]
         return np.asarray(A.T @ (A @ V), dtype=np.float64)
 
     def residual_normal(self, x: np.ndarray, b: Any) -> tuple[np.ndarray, Any]:
@@ -117,8 +148,7 @@ class DenseOperand(Operand):
         if A.flags.c_contiguous and x.ndim == 1 and b.ndim == 1:
             xv = np.ascontiguousarray(x, dtype=np.float64)
             bv = np.ascontiguousarray(b, dtype=np.float64)
-            with threads_for(A.nbytes):
-                out = _kernels_normal.residual_normal_dense_c(A, xv, bv, row_chunks(A.shape[0]))
+            out = _residual_pass(A, xv, bv)
             return out[:-1], float(np.sqrt(out[-1]))
         return super().residual_normal(x, b)
 
@@ -159,7 +189,11 @@ class DenseOperand(Operand):
         return np.array(self._data, dtype=np.float64, order="K", copy=True)
 
     def _kernel_rows(self, idx: np.ndarray | None, coef: np.ndarray):
-        """``(X, rows, coef)`` for the Gram kernels, which read C-ordered rows."""
+        """``(X, rows, coef)`` for the Gram kernels, which read C-ordered rows.
+
+        ``rows`` empty means all rows of ``X``: an empty selection ``idx``
+        becomes a ``0 x d`` ``X`` (a sum over no rows, zero), never "all".
+        """
         X = self._data
         rows = EMPTY_IDX if idx is None else as_index(idx, X.shape[0])
         count = X.shape[0] if idx is None else rows.shape[0]
@@ -168,6 +202,8 @@ class DenseOperand(Operand):
             raise ValueError(
                 f"coef must have shape ({count},), one per selected row; got {c.shape}"
             )
+        if idx is not None and count == 0:
+            return np.ascontiguousarray(X[:0]), EMPTY_IDX, c
         if not X.flags.c_contiguous:
             # Gather the selected rows in C order (all of them when idx is None).
             if idx is not None:
@@ -176,8 +212,29 @@ class DenseOperand(Operand):
         return X, rows, c
 
     def gram(self, idx: np.ndarray | None, coef: np.ndarray) -> np.ndarray:
+        """``sum_k coef[k] a_{idx[k]} a_{idx[k]}^T`` (see :meth:`Operand.gram`).
+
+        Up to :data:`GRAM_KERNEL_MAX_COLS` columns the Numba kernel (lower
+        triangle only, rows in order) forms it; wider matrices use BLAS
+        (``B^T (c B)`` over blocks of rows, then its lower triangle mirrored):
+        measured 3.7 ms against 18.8 ms at 200 x 500 and 0.48 s against 1.15 s
+        at 2,000 x 1,000, level at 50,000 x 23 and 50,000 x 55 (the papers'
+        shapes, whose bits the kernel keeps).
+
+        Parameters
+        ----------
+        idx : ndarray of int or None
+        coef : ndarray of float64, one per selected row
+
+        Returns
+        -------
+        ndarray of shape (d, d), float64, symmetric
+        """
         X, rows, c = self._kernel_rows(idx, coef)
-        H = np.empty((X.shape[1], X.shape[1]))
+        d = X.shape[1]
+        if d > GRAM_KERNEL_MAX_COLS:
+            return _blas_gram(X, rows, c)
+        H = np.empty((d, d))
         _kernels_gram.dense_gram(X, rows, c, H)
         return H
 

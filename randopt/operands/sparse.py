@@ -13,15 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels_gram, _kernels_normal
+from . import _kernels_csr, _kernels_gram, _kernels_normal
 from ._rows import BLOCK, EMPTY_IDX, as_index
 from .base import Operand
-from .parallel import row_chunks, threads_for
+from .parallel import PARALLEL_MIN_BYTES, row_chunks, threads_for
 
-__all__ = ["SparseOperand", "validated_sparse"]
+__all__ = ["SparseOperand", "validated_sparse", "FUSED_BLOCK_BYTES"]
+
+#: Largest ``d x k`` float64 accumulator (bytes) for which :meth:`SparseOperand.normal_matvec`
+#: fuses a block of ``k`` columns into one pass (a core's L2 cache on the 2-core machine).
+FUSED_BLOCK_BYTES = 1 << 20
 
 
 def _real_dtype(dtype: np.dtype, name: str) -> np.dtype:
@@ -166,9 +171,16 @@ class SparseOperand(Operand):
     """A CSR or CSC matrix as an :class:`~randopt.operands.Operand`.
 
     Build it with :func:`~randopt.operands.as_operand` (which runs
-    :func:`validated_sparse`). CSR gets the fused ``A^T (A V)`` Numba pass
-    and the Gram kernels; CSC uses SciPy's two products and, for row access
-    and Gram matrices, a CSR copy made once on first use.
+    :func:`validated_sparse`). A CSR matrix times a vector (``A x``,
+    ``A^T u``, the Gram product, ``A^T (A v)``) runs the Numba kernels of
+    ``_kernels_csr``, on all Numba threads from
+    :data:`~randopt.operands.parallel.PARALLEL_MIN_BYTES` of stored entries
+    on (the Gram product scatters into one private ``d``-vector per thread,
+    ``8 d`` bytes each; ``A^T u`` keeps a transposed copy from its second
+    call on, see :meth:`rmatvec`); blocks of columns use
+    SciPy's products or the fused ``A^T (A V)`` pass (see
+    :meth:`normal_matvec`). CSC uses SciPy's products and, for row access and
+    Gram matrices, a CSR copy made once on first use.
 
     Parameters
     ----------
@@ -207,14 +219,16 @@ class SparseOperand(Operand):
         self._matrix = matrix
         self._csr_copy: sp.csr_matrix | None = None
         # ``matrix.T`` builds (and validates) a new sparse object on every call,
-        # which costs more than the product itself on small matrices: keep one.
-        # From the second ``rmatvec`` on, the transpose is stored in its own
-        # (gather-friendly) compressed format instead of as a view: iterative
-        # methods take hundreds of products, and the scatter of a CSR^T (= CSC)
-        # product measured 6.0 ms against 4.5 ms for the transposed copy at
-        # 10**6 x 10**4, 1e6 stored entries, for a one-off copy of 2 products' cost.
+        # which costs more than the product itself on small matrices: keep one
+        # (used by CSC operands and by blocks of several columns).
         self._transpose = matrix.T
-        self._rmatvec_calls = 0
+        # Row chunks of the parallel kernels, per thread count (CSR only).
+        self._bounds: dict[int, np.ndarray] = {}
+        # A^T as a CSR copy, made at the second rmatvec (see rmatvec).
+        self._rmatvec_called = False
+        self._transposed_csr: sp.csr_matrix | None = None
+        self._transposed_bounds: dict[int, np.ndarray] = {}
+        self._ones: np.ndarray | None = None
         self.format = matrix.format
         self.shape = (int(matrix.shape[0]), int(matrix.shape[1]))
         self.dtype = matrix.dtype
@@ -236,17 +250,125 @@ class SparseOperand(Operand):
             self._csr_copy = self._matrix.tocsr()
         return self._csr_copy
 
+    def _chunks(self, scatter: bool) -> np.ndarray | None:
+        """Row chunks for the parallel CSR kernels, or None to run the serial ones.
+
+        Parallel only from :data:`~randopt.operands.parallel.PARALLEL_MIN_BYTES`
+        of stored entries on and with more than one Numba thread (the rule of
+        :func:`~randopt.operands.parallel.threads_for`); the chunks, about
+        equal in stored entries, are computed once per thread count. A
+        ``scatter`` kernel (the Gram product) also zeroes and sums
+        one private ``d``-vector per thread: it runs in parallel only while
+        those ``2 threads d`` memory operations stay below a quarter of the
+        ``nnz`` updates of the pass (a very wide matrix with few entries per
+        column runs serially).
+        """
+        if self.nbytes < PARALLEL_MIN_BYTES:
+            return None
+        threads = nb.get_num_threads()
+        if threads == 1 or (scatter and 8 * threads * self.shape[1] > self.nnz):
+            return None
+        bounds = self._bounds.get(threads)
+        if bounds is None:
+            A = self._matrix
+            bounds = self._bounds[threads] = _kernels_csr.nnz_bounds(A.indptr, threads)
+        return bounds
+
     def matvec(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self._matrix @ self._right(x), dtype=np.float64)
+        """``A x``; a vector times a CSR matrix runs the Numba kernel.
+
+        The kernel sums each row in storage order, as SciPy's ``csr_matvec``
+        does: the same bits, on any number of threads (rows are split across
+        threads, never a row's sum). A block of columns, or a CSC matrix,
+        goes to SciPy's product.
+
+        Parameters
+        ----------
+        x : ndarray of shape (d,) or (d, k)
+
+        Returns
+        -------
+        ndarray of shape (n,) or (n, k), float64
+        """
+        x = self._right(x)
+        if self.format != "csr" or x.ndim != 1:
+            return np.asarray(self._matrix @ x, dtype=np.float64)
+        A = self._matrix
+        xv = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty(self.shape[0])
+        bounds = self._chunks(scatter=False)
+        if bounds is None:
+            _kernels_csr.matvec_serial(A.indptr, A.indices, A.data, xv, out)
+        else:
+            _kernels_csr.matvec_parallel(A.indptr, A.indices, A.data, xv, out, bounds)
+        return out
 
     def rmatvec(self, u: Any) -> np.ndarray:
-        self._rmatvec_calls += 1
-        if self._rmatvec_calls == 2:
-            self._transpose = self._transpose.asformat(self._matrix.format)
-        return np.asarray(self._transpose @ self._left(u), dtype=np.float64)
+        """``A^T u``; a vector and a CSR matrix run the Numba kernels.
+
+        The first product scatters the rows of ``A`` (one thread, no copy).
+        From the second on, ``A^T`` is kept as a CSR copy (``nnz`` values and
+        indices plus ``d + 1`` pointers: 18 MB for 1.5 M float64 entries with
+        int32 indices) whose rows the ``A x`` kernel gathers, on all threads
+        for large matrices: iterative methods take hundreds of products, and
+        gathering measured 9 ms against 27 ms for scattering at
+        1,000,000 x 10,000 with 10**6 entries (short rows make a scatter pay
+        per row), level at 20,000 x 47,000 with 1.5 M. Either way each entry
+        of the result sums its column in increasing row order, SciPy's order
+        for ``A.T @ u``: the same bits on any number of threads.
+
+        Parameters
+        ----------
+        u : ndarray of shape (n,) or (n, k)
+
+        Returns
+        -------
+        ndarray of shape (d,) or (d, k), float64
+        """
+        u = self._left(u)
+        if self.format != "csr" or u.ndim != 1:
+            return np.asarray(self._transpose @ u, dtype=np.float64)
+        uv = np.ascontiguousarray(u, dtype=np.float64)
+        out = np.empty(self.shape[1])
+        if self._transposed_csr is None:
+            if not self._rmatvec_called:
+                self._rmatvec_called = True
+                A = self._matrix
+                _kernels_csr.rmatvec_serial(A.indptr, A.indices, A.data, uv, out)
+                return out
+            AT = self._transposed_csr = self._matrix.T.tocsr()
+            AT.sort_indices()  # (tocsr of a CSC view lists rows in order already)
+        AT = self._transposed_csr
+        bounds = self._transposed_chunks()
+        if bounds is None:
+            _kernels_csr.matvec_serial(AT.indptr, AT.indices, AT.data, uv, out)
+        else:
+            _kernels_csr.matvec_parallel(AT.indptr, AT.indices, AT.data, uv, out, bounds)
+        return out
+
+    def _transposed_chunks(self) -> np.ndarray | None:
+        """Chunks of the rows of ``A^T`` (the columns of ``A``), as :meth:`_chunks`'s."""
+        threads = nb.get_num_threads()
+        if self.nbytes < PARALLEL_MIN_BYTES or threads == 1:
+            return None
+        bounds = self._transposed_bounds.get(threads)
+        if bounds is None:
+            indptr = self._transposed_csr.indptr
+            bounds = self._transposed_bounds[threads] = _kernels_csr.nnz_bounds(indptr, threads)
+        return bounds
 
     def normal_matvec(self, V: np.ndarray) -> np.ndarray:
-        """``A^T (A V)``: one fused Numba pass for CSR (any number of columns).
+        """``A^T (A V)``, in one fused Numba pass over a CSR matrix where that pays.
+
+        A vector (or one column) goes through the Gram kernel of
+        :meth:`gram_product` with unit weights (multiplying by 1.0 is exact).
+        A block of ``k`` columns is fused while its ``d x k`` accumulator fits
+        in :data:`FUSED_BLOCK_BYTES` (a core's L2 cache); beyond that the
+        fused pass's scattered updates miss the cache and SciPy's two
+        products are faster (measured 92 ms against 62 ms at k = 4 on the
+        rcv1-like 20,000 x 47,000 design, 14 against 19 ms on a
+        200,000 x 200 one at 1%), so they run instead. CSC matrices use
+        SciPy's two products.
 
         Parameters
         ----------
@@ -258,14 +380,23 @@ class SparseOperand(Operand):
         """
         A = self._matrix
         V = self._right(V, "V")
-        if self.format == "csr":
-            V2 = np.ascontiguousarray(V.reshape(V.shape[0], -1), dtype=np.float64)
-            with threads_for(self.nbytes):
-                out = _kernels_normal.normal_csr(
-                    A.indptr, A.indices, A.data, V2, row_chunks(A.shape[0])
-                )
-            return out[:, 0] if V.ndim == 1 else out
-        return np.asarray(A.T @ (A @ V), dtype=np.float64)
+        if self.format != "csr":
+            return np.asarray(A.T @ (A @ V), dtype=np.float64)
+        if V.ndim == 1 or V.shape[1] == 1:
+            out = self._gram_matvec_all(self._unit_weights(), V.reshape(-1))
+            return out if V.ndim == 1 else out[:, None]
+        if self.shape[1] * V.shape[1] * 8 > FUSED_BLOCK_BYTES:
+            return np.asarray(self._transpose @ (A @ V), dtype=np.float64)
+        V2 = np.ascontiguousarray(V, dtype=np.float64)
+        with threads_for(self.nbytes):
+            return _kernels_normal.normal_csr(
+                A.indptr, A.indices, A.data, V2, row_chunks(A.shape[0])
+            )
+
+    def _unit_weights(self) -> np.ndarray:
+        if self._ones is None:
+            self._ones = np.ones(self.shape[0])
+        return self._ones
 
     def sketch(self, S: Any) -> np.ndarray:
         return S.apply_local(self)
@@ -304,7 +435,11 @@ class SparseOperand(Operand):
         return self._matrix.toarray().astype(np.float64, copy=False)
 
     def _kernel_rows(self, idx: np.ndarray | None, coef: np.ndarray):
-        """``(rows, coef)`` for the Gram kernels, checked."""
+        """``(A, rows, coef)`` for the Gram kernels, checked; ``A`` in CSR.
+
+        ``rows`` empty means all rows of ``A``: an empty selection ``idx``
+        becomes a CSR ``A`` of no rows (a sum over no rows, zero), never "all".
+        """
         rows = EMPTY_IDX if idx is None else as_index(idx, self.shape[0])
         count = self.shape[0] if idx is None else rows.shape[0]
         c = np.ascontiguousarray(coef, dtype=np.float64)
@@ -312,21 +447,68 @@ class SparseOperand(Operand):
             raise ValueError(
                 f"coef must have shape ({count},), one per selected row; got {c.shape}"
             )
-        return rows, c
+        A = self._csr()
+        if idx is not None and count == 0:
+            A = A[:0]
+        return A, rows, c
 
     def gram(self, idx: np.ndarray | None, coef: np.ndarray) -> np.ndarray:
-        rows, c = self._kernel_rows(idx, coef)
-        A = self._csr()
+        A, rows, c = self._kernel_rows(idx, coef)
         H = np.empty((self.shape[1], self.shape[1]))
         _kernels_gram.csr_gram(A.data, A.indices, A.indptr, rows, c, H)
         return H
 
+    def _gram_matvec_all(self, coef: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``A^T diag(coef) A v`` over all rows of a CSR matrix (arguments checked)."""
+        A = self._matrix
+        vv = np.ascontiguousarray(v, dtype=np.float64)
+        out = np.empty(self.shape[1])
+        bounds = self._chunks(scatter=True)
+        if bounds is None:
+            _kernels_csr.gram_matvec_serial(A.indptr, A.indices, A.data, coef, vv, out)
+        else:
+            _kernels_csr.gram_matvec_parallel(A.indptr, A.indices, A.data, coef, vv, out, bounds)
+        return out
+
     def gram_product(
         self, idx: np.ndarray | None, coef: np.ndarray
     ) -> Callable[[np.ndarray], np.ndarray]:
-        rows, c = self._kernel_rows(idx, coef)
-        A = self._csr()
-        data, indices, indptr, d = A.data, A.indices, A.indptr, self.shape[1]
+        """The product ``v -> sum_k coef[k] a_{idx[k]} (a_{idx[k]}^T v)``, prepared once.
+
+        One pass over the CSR rows per product (SciPy's ``A.T @ (c * (A @ v))``
+        takes two), in the Numba kernels of ``_kernels_csr``. All rows
+        (``idx`` None) of a large enough matrix run on all Numba threads:
+        each chunk of rows accumulates into a private ``d``-vector and the
+        chunks are summed in order. The result is deterministic for a given
+        thread count, and bitwise SciPy's on one thread; across thread counts
+        it differs only by the rounding of a re-ordered sum (a relative
+        ``n eps`` of ``sum_k |coef_k (a_k^T v) a_k|``, the accuracy of any
+        order), which the Krylov solvers that consume it do not resolve. A
+        row subset ``idx`` runs one thread.
+
+        Parameters
+        ----------
+        idx : ndarray of int or None
+            Rows (all when None).
+        coef : ndarray of float64, one per selected row
+
+        Returns
+        -------
+        callable
+            ``v (shape (d,)) -> ndarray of shape (d,), float64``.
+        """
+        A, rows, c = self._kernel_rows(idx, coef)
+        d = self.shape[1]
+        if idx is None and self.format == "csr":
+            gram_all = self._gram_matvec_all
+
+            def product_all(v: np.ndarray) -> np.ndarray:
+                if np.shape(v) != (d,):
+                    raise ValueError(f"v must have shape ({d},), got {np.shape(v)}")
+                return gram_all(c, v)
+
+            return product_all
+        data, indices, indptr = A.data, A.indices, A.indptr
         kernel = _kernels_gram.csr_gram_matvec
 
         def product(v: np.ndarray) -> np.ndarray:

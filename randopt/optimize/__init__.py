@@ -6,7 +6,8 @@ solvers (:mod:`randopt.optimize.subproblems`), after Xu, Roosta and Mahoney,
 "Newton-type methods for non-convex optimization under inexact Hessian
 information", Math. Program. 184 (2020). Both are one loop
 (:func:`newton_loop`) with a step-size policy (:class:`TrustRegionPolicy`,
-:class:`CubicRegularizationPolicy`); :func:`gauss_newton` (line search) and
+:class:`CubicRegularizationPolicy`); :func:`gauss_newton` (line search),
+:func:`hessian_free` (damped sub-sampled Gauss-Newton, Martens 2010) and
 :func:`adaptive_batch_sgd` keep the same solver state
 (:mod:`randopt.optimize.loop`: clock, counts, history, stop tests, one
 status table :data:`STATUS_MESSAGES`) and return the same
@@ -23,10 +24,11 @@ and :func:`minimize_arc` are ``scipy.optimize.minimize`` methods.
 """
 
 from . import subproblems
-from .adaptive_batch import ADAPTIVE_BATCH_STATUS, adaptive_batch_sgd
+from .adaptive_batch import ADAPTIVE_BATCH_STATUS, BatchSchedule, adaptive_batch_sgd
 from .arc import arc
 from .forcing import EisenstatWalker, ForcingTerm, SqrtForcing
 from .gauss_newton import gauss_newton
+from .hessian_free import LevenbergMarquardtDamping, hessian_free
 from .history import History
 from .loop import STATUS_MESSAGES, newton_loop
 from .pion import pion_update
@@ -41,13 +43,16 @@ __all__ = [
     "adaptive_batch_sgd",
     "ADAPTIVE_BATCH_STATUS",
     "AdaptiveSampleSize",
+    "BatchSchedule",
     "arc",
     "CubicRegularizationPolicy",
     "EisenstatWalker",
     "ForcingTerm",
     "gauss_newton",
+    "hessian_free",
     "HessianLike",
     "History",
+    "LevenbergMarquardtDamping",
     "minimize_arc",
     "minimize_trust_region",
     "newton_loop",

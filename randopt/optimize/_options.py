@@ -27,8 +27,12 @@ auto_sample_size
     steps, and switches to the exact matrix where that is no dearer (from the
     start for small problems, e.g. ijcnn1, and whenever ``n`` is below the
     sample-size floor ``~8 d ln(20 d)``; such runs draw nothing and are
-    deterministic). ``history["hessian_rows"]`` shows the sizes used. Ignored
-    by ``"full"``.
+    deterministic; the floor is at least ``min(n, p)`` for a finite sum over
+    ``p`` data columns, so wide data, ``p >= n``, is exact: a row sample
+    cannot span it), unless the exact Hessian exists only as products that
+    cost more than 4 passes (a matrix-free objective, e.g. a network: the
+    floor is then capped at that price). ``history["hessian_rows"]`` shows
+    the sizes used. Ignored by ``"full"``.
 gradient_sample_size : int or float, optional
     Estimate the gradient on a fresh uniform sample of this size (a count or a
     fraction) at every evaluation; values stay exact, for the acceptance test.
@@ -53,11 +57,17 @@ curvature_tol : float, optional
     Also require ``lambda_min(H) >= -curvature_tol`` (second-order stopping);
     otherwise take a step along the leftmost eigenvector (to the boundary, or
     to the cubic model's minimiser on it).
-subproblem_tol : float, "ew", "sqrt" or ForcingTerm, default=1e-9
+subproblem_tol : "auto", float, "ew", "sqrt" or ForcingTerm, default="auto"
     Relative tolerance of the CG / Lanczos sub-problem solvers on the model
-    gradient (``||H s + g|| <= eta_k ||g||``): a fixed ``eta`` in ``(0, 1)``
-    (the papers' ``1e-9``), or a forcing term that tightens as the gradient
-    falls (inexact Newton-CG, :mod:`randopt.optimize.forcing`): ``"ew"``
+    gradient (``||H s + g|| <= eta_k ||g||``): ``"auto"`` is, with
+    ``hessian_sample_size="auto"``, ``"ew"`` on models used through products
+    (3x to 10x fewer products than a fixed ``1e-9`` in issue 18's
+    measurements, ``docs/solvers.md``) and ``1e-9`` on an explicit matrix
+    (whose products are nearly free), and the papers' ``1e-9`` with a
+    numeric sample size (their reproduction stays identical); or a fixed
+    ``eta`` in ``(0, 1)``, or a forcing term
+    that tightens as the gradient falls (inexact Newton-CG,
+    :mod:`randopt.optimize.forcing`): ``"ew"``
     (Eisenstat and Walker's choice 2, SIAM J. Sci. Comput. 17, 1996),
     ``"sqrt"`` (``min(0.5, sqrt(||g||))``, Nocedal and Wright eq. (7.3), as
     scikit-learn's newton-cg) or a :class:`~randopt.optimize.forcing.ForcingTerm`.

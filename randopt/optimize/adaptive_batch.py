@@ -4,11 +4,15 @@ Yao, Gholami, Lei, Keutzer and Mahoney [1]_ train with SGD (heavy-ball
 momentum) on small batches while the loss landscape is sharp, and enlarge
 the batch, with the learning rate, once the top eigenvalue of a minibatch
 Hessian has fallen: flat regions tolerate the larger steps and the smaller
-gradient noise of large batches, sharp ones do not. This module implements
-that rule without the paper's adversarial training (an independent
-ingredient of their method), on any :class:`randopt.oracles.Objective` with
-rows to sample (``supports_sampling``: :class:`~randopt.oracles.FiniteSum`
-and the minibatch objectives of user models).
+gradient noise of large batches, sharp ones do not; adversarial training
+on a fraction of each batch (FGSM examples [3]_, a fraction halved at every
+growth) keeps the iteration away from sharp minima while the batch is
+small. This module implements both on any :class:`randopt.oracles.Objective`
+with rows to sample (``supports_sampling``: :class:`~randopt.oracles.FiniteSum`
+and the minibatch objectives of user models); the adversarial part needs an
+objective whose data are inputs and that offers ``fgsm_gradient(w, rows,
+epsilon)`` (:class:`randopt.oracles.JaxObjective` with ``model`` and
+``output_loss``).
 
 The rule implemented (Algorithm 1 of [1]_ and the authors' HessianFlow code)
 -----------------------------------------------------------------------------
@@ -24,8 +28,9 @@ the batch grows, ``b <- min(growth_factor * b, max_batch_size)``, the
 learning rate is multiplied by the same ratio (the linear scaling rule the
 authors apply; ``scale_learning_rate=False`` keeps it fixed) and
 ``lambda_ref <- lambda``. With ``patience`` set, the batch also grows after
-that many checks without growth (the authors' "duration", 10 in their code).
+that many epochs without growth (the authors' "duration", 10 in their code).
 Once the batch reaches ``max_batch_size`` no more eigenvalues are computed.
+:class:`BatchSchedule` holds this state and rule.
 The scaling keeps the iteration stable: heavy-ball SGD on a quadratic is
 stable for ``learning_rate * lambda < 2 (1 + momentum)``, and doubling the
 step after the top eigenvalue halved does not increase that product.
@@ -37,6 +42,18 @@ the rows left over by the last full batch of an epoch are skipped (PyTorch's
 ``drop_last``; they fall into other batches in later epochs, since every
 epoch is shuffled afresh). Each batch is a :class:`randopt.sketch.Sample` with
 weight ``n / b`` per row: its gradient is the batch mean.
+
+Adversarial training (the authors' code, ``adv_ratio`` and ``eps``)
+-------------------------------------------------------------------
+With ``adversarial_fraction = a > 0`` and ``adversarial_epsilon = eps``, the
+first ``k = floor(a b)`` rows of each batch (drawn in random order; none
+when ``a b <= 1``) enter the gradient at their FGSM inputs ``X_i + eps
+sign(grad_X loss)`` (computed at the current iterate), the other ``b - k``
+rows as they are: the batch gradient is ``(k g_adv + (b - k) g_clean) / b``.
+At every growth of the batch ``a`` is halved; it drops to 0 once the batch
+reaches ``max_batch_size`` and after ``adversarial_epochs`` epochs (default:
+the first half of the run, ``max(1, epochs // 2)``), as in the authors'
+code. An FGSM row costs two gradients (``4`` propagations instead of ``2``).
 
 Cost accounting (``props``, as in :mod:`randopt.optimize.loop`): a batch
 gradient ``2 b``, a Hessian-vector product on ``s`` rows ``2 s``. The exact
@@ -53,6 +70,8 @@ References
        second-order information", arXiv:1810.01021 (2018).
 .. [2] P. Goyal et al., "Accurate, large minibatch SGD: training ImageNet in
        1 hour", arXiv:1706.02677 (2017) (the linear scaling rule).
+.. [3] I. J. Goodfellow, J. Shlens and C. Szegedy, "Explaining and harnessing
+       adversarial examples", ICLR (2015).
 """
 
 from __future__ import annotations
@@ -76,14 +95,120 @@ from ..oracles import HessianSampler, rounded_sample_size
 from ..sketch import Sample
 from .loop import STATUS_MESSAGES, SolverState, as_objective, check_stopping, hessian_at
 
-__all__ = ["adaptive_batch_sgd", "ADAPTIVE_BATCH_STATUS"]
+__all__ = ["adaptive_batch_sgd", "ADAPTIVE_BATCH_STATUS", "BatchSchedule"]
 
 #: ``result.status`` -> ``result.message``: the codes of :data:`STATUS_MESSAGES`
 #: that this solver returns (one table for every solver).
 ADAPTIVE_BATCH_STATUS = {k: STATUS_MESSAGES[k] for k in (0, 1, 2, 3, 99)}
 
 _COLUMNS = ("epoch", "updates", "loss", "grad_norm", "batch_size", "learning_rate",
-            "top_eigenvalue", "time", "props")
+            "adversarial_fraction", "top_eigenvalue", "time", "props")
+
+
+class BatchSchedule:
+    """The batch size, learning rate and adversarial fraction of ABSA, and its growth rule.
+
+    After every epoch, :meth:`end_epoch` takes the epoch's top-eigenvalue
+    estimate (NaN where none was computed) and grows the batch when the
+    estimate has fallen to ``1 / eigen_drop`` of the reference (the first
+    estimate, then the one at the last growth), or when ``patience`` epochs
+    have passed without growth (never at the epoch of the first estimate,
+    which only sets the reference). A growth multiplies the batch by
+    ``growth_factor`` (capped at ``max_batch_size``), scales the learning
+    rate with it (if ``scale_learning_rate``) and halves the adversarial
+    fraction (0 once the batch is at its cap).
+
+    Parameters
+    ----------
+    batch_size, max_batch_size : int
+        Initial and largest batch (rows), ``1 <= batch_size <= max_batch_size``.
+    learning_rate : float
+        Learning rate at ``batch_size``.
+    growth_factor : float, default=2.0
+    eigen_drop : float, default=2.0
+    patience : int, optional
+    scale_learning_rate : bool, default=True
+    adversarial_fraction : float, default=0.0
+        Fraction of each batch trained on adversarial examples, in [0, 1].
+
+    Attributes
+    ----------
+    batch_size : int
+    learning_rate : float
+    adversarial_fraction : float
+    reference : float or None
+        The eigenvalue that the next estimate is compared with.
+    growing : bool
+        False once the batch is at ``max_batch_size`` (no more checks needed).
+
+    Examples
+    --------
+    >>> from randopt.optimize.adaptive_batch import BatchSchedule
+    >>> s = BatchSchedule(32, 256, 0.1, adversarial_fraction=0.2)
+    >>> [s.end_epoch(lam) for lam in (8.0, 5.0, 4.0, 3.0, 2.0)]
+    [False, False, True, False, True]
+    >>> s.batch_size, s.learning_rate, s.adversarial_fraction, s.reference
+    (128, 0.4, 0.05, 2.0)
+    """
+
+    def __init__(self, batch_size: int, max_batch_size: int, learning_rate: float, *,
+                 growth_factor: float = 2.0, eigen_drop: float = 2.0,
+                 patience: int | None = None, scale_learning_rate: bool = True,
+                 adversarial_fraction: float = 0.0) -> None:
+        self.batch_size = check_scalar(batch_size, "batch_size", kind=int, low=1)
+        self.max_batch_size = check_scalar(max_batch_size, "max_batch_size", kind=int,
+                                           low=self.batch_size)
+        self.learning_rate = check_scalar(learning_rate, "learning_rate", low=0,
+                                          low_inclusive=False)
+        self.growth_factor = check_scalar(growth_factor, "growth_factor", low=1,
+                                          low_inclusive=False)
+        self.eigen_drop = check_scalar(eigen_drop, "eigen_drop", low=1)
+        self.patience = check_scalar(patience, "patience", kind=int, low=1, allow_none=True)
+        self.scale_learning_rate = check_bool(scale_learning_rate, "scale_learning_rate")
+        self.adversarial_fraction = check_scalar(adversarial_fraction, "adversarial_fraction",
+                                                 low=0, high=1)
+        self._b0, self._lr0 = self.batch_size, self.learning_rate
+        self.reference: float | None = None
+        self.epochs_since_growth = 0
+        self.growing = self.batch_size < self.max_batch_size
+        if not self.growing:
+            self.adversarial_fraction = 0.0
+
+    def end_epoch(self, eigenvalue: float) -> bool:
+        """Record an epoch and its eigenvalue estimate (NaN: none); True if the batch grew.
+
+        Parameters
+        ----------
+        eigenvalue : float
+            The epoch's top-eigenvalue estimate, or NaN.
+
+        Returns
+        -------
+        bool
+            Whether the batch grew.
+        """
+        if not self.growing:
+            return False
+        self.epochs_since_growth += 1
+        fell = False
+        if not math.isnan(eigenvalue):
+            if self.reference is None:  # the first estimate: the reference, no growth yet
+                self.reference = eigenvalue
+                return False
+            fell = eigenvalue <= self.reference / self.eigen_drop
+        waited = self.patience is not None and self.epochs_since_growth >= self.patience
+        if not (fell or waited):
+            return False
+        if not math.isnan(eigenvalue):
+            self.reference = eigenvalue
+        self.batch_size = min(self.max_batch_size,
+                              int(math.ceil(self.growth_factor * self.batch_size)))
+        if self.scale_learning_rate:
+            self.learning_rate = self._lr0 * self.batch_size / self._b0
+        self.epochs_since_growth = 0
+        self.growing = self.batch_size < self.max_batch_size
+        self.adversarial_fraction = self.adversarial_fraction / 2 if self.growing else 0.0
+        return True
 
 
 def adaptive_batch_sgd(
@@ -103,6 +228,9 @@ def adaptive_batch_sgd(
     hessian_sample_size: int | float | None = None,
     power_tol: float = 1e-2,
     power_max_iter: int = 20,
+    adversarial_fraction: float = 0.0,
+    adversarial_epsilon: float = 0.0,
+    adversarial_epochs: int | None = None,
     gtol: float = 0.0,
     max_iter: int | None = None,
     max_props: float = math.inf,
@@ -143,7 +271,7 @@ def adaptive_batch_sgd(
         The batch grows when the top eigenvalue falls below ``1 / eigen_drop``
         of the reference (>= 1).
     patience : int, optional
-        Grow anyway after this many checks without growth (the authors'
+        Grow anyway after this many epochs without growth (the authors'
         "duration", 10 in their code; ``None``: only a falling eigenvalue
         grows the batch).
     scale_learning_rate : bool, default=True
@@ -157,6 +285,15 @@ def adaptive_batch_sgd(
         ``power_tol`` times its size (the authors: 1e-2, absolute).
     power_max_iter : int, default=20
         Hessian-vector products per check, at most (>= 1).
+    adversarial_fraction : float in [0, 1], default=0.0
+        Initial fraction of each batch trained on FGSM adversarial examples
+        (halved at every growth; see the module docstring). Needs
+        ``adversarial_epsilon > 0`` and an objective with ``fgsm_gradient``.
+    adversarial_epsilon : float, default=0.0
+        FGSM perturbation size (max norm, >= 0; the authors' ``eps``).
+    adversarial_epochs : int, optional
+        Epochs with adversarial training (default ``max(1, epochs // 2)``,
+        the authors' first half).
     gtol : float, default=0.0
         Stop when the exact gradient norm at an epoch's end is at most this.
     max_iter : int, optional
@@ -185,13 +322,15 @@ def adaptive_batch_sgd(
         and ``history``: one row per epoch's end (row 0: ``x0``) with
         ``epoch``, ``updates``, ``loss`` (the exact objective), ``grad_norm``
         (exact), ``batch_size`` (rows drawn), ``learning_rate``,
-        ``top_eigenvalue`` (NaN where none was computed), ``time`` and
-        ``props``.
+        ``adversarial_fraction`` (for the next epoch), ``top_eigenvalue``
+        (NaN where none was computed), ``time`` and ``props``.
 
     Raises
     ------
     TypeError
-        The objective has no rows to sample, or an option has the wrong type.
+        The objective has no rows to sample, adversarial training was asked
+        of an objective without ``fgsm_gradient``, or an option has the
+        wrong type.
     ValueError
         An option is out of range, or the objective returns a non-finite
         gradient.
@@ -241,10 +380,27 @@ def adaptive_batch_sgd(
     momentum = check_scalar(momentum, "momentum", low=0, high=1, high_inclusive=False)
     epochs = check_scalar(epochs, "epochs", kind=int, low=1)
     eigen_interval = check_scalar(eigen_interval, "eigen_interval", kind=int, low=1)
-    growth_factor = check_scalar(growth_factor, "growth_factor", low=1, low_inclusive=False)
-    eigen_drop = check_scalar(eigen_drop, "eigen_drop", low=1)
-    patience = check_scalar(patience, "patience", kind=int, low=1, allow_none=True)
-    scale_learning_rate = check_bool(scale_learning_rate, "scale_learning_rate")
+    schedule = BatchSchedule(b, b_max, lr, growth_factor=growth_factor, eigen_drop=eigen_drop,
+                             patience=patience, scale_learning_rate=scale_learning_rate,
+                             adversarial_fraction=adversarial_fraction)
+    epsilon = check_scalar(adversarial_epsilon, "adversarial_epsilon", low=0)
+    adversarial_epochs = check_scalar(adversarial_epochs, "adversarial_epochs", kind=int, low=0,
+                                      allow_none=True)
+    if adversarial_epochs is None:
+        adversarial_epochs = max(1, epochs // 2)
+    if schedule.adversarial_fraction > 0 and epsilon > 0:
+        if not callable(getattr(objective, "fgsm_gradient", None)):
+            raise TypeError(
+                f"adversarial training needs the gradient with respect to the inputs: "
+                f"{type(objective).__name__} has no fgsm_gradient(w, rows, epsilon) (use "
+                "JaxObjective with model and output_loss), or set adversarial_fraction=0"
+            )
+    elif schedule.adversarial_fraction > 0 or epsilon > 0:
+        raise ValueError(
+            "adversarial training needs both adversarial_fraction > 0 and adversarial_epsilon "
+            f"> 0; got adversarial_fraction={adversarial_fraction!r}, "
+            f"adversarial_epsilon={adversarial_epsilon!r}"
+        )
     hessian_sampler = HessianSampler(objective, "uniform",
                                      b if hessian_sample_size is None else hessian_sample_size)
     power_tol = check_scalar(power_tol, "power_tol", low=0, high=1, low_inclusive=False,
@@ -257,12 +413,8 @@ def adaptive_batch_sgd(
     state = SolverState(_COLUMNS, callback, max_iter=max_iter, max_props=max_props,
                         max_time=max_time)
     eigenvalues: list[float] = []
-    lr0, b0 = lr, b
     velocity = np.zeros(d)
-    lam_ref = None
     eigvec = None
-    checks_since_growth = 0
-    growing = b < b_max
 
     def exact(w: np.ndarray) -> Any:
         state.nfev += 1
@@ -282,10 +434,11 @@ def adaptive_batch_sgd(
         return state.record(x, {
             "epoch": epoch, "updates": state.nit, "loss": float(ev.fun),
             "grad_norm": float(np.linalg.norm(ev.grad)), "batch_size": rows,
-            "learning_rate": lr, "top_eigenvalue": lam,
+            "learning_rate": lr, "adversarial_fraction": fraction, "top_eigenvalue": lam,
         })
 
     rows = rounded_sample_size(objective, b)
+    fraction = schedule.adversarial_fraction if epsilon > 0 and adversarial_epochs > 0 else 0.0
     ev = exact(x)
     status = 99 if record(ev, 0, math.nan) else None
     epoch = 0
@@ -301,13 +454,20 @@ def adaptive_batch_sgd(
         perm = rng.permutation(n)
         n_batches = n // rows
         done = 0
+        # the authors' rule: FGSM rows only when the fraction covers more than one row
+        k = int(fraction * rows) if fraction * rows > 1 else 0
         while done < n_batches and status is None:
-            idx = np.sort(perm[done * rows:(done + 1) * rows]).astype(np.int64, copy=False)
+            batch = perm[done * rows:(done + 1) * rows]
             try:
-                g = objective.gradient(x, Sample(idx, np.full(rows, n / rows)))
+                if k:
+                    g = _adversarial_gradient(objective, x, batch, k, epsilon)
+                else:
+                    idx = np.sort(batch).astype(np.int64, copy=False)
+                    g = objective.gradient(x, Sample(idx, np.full(rows, n / rows)))
             except ValueError as exc:
                 raise _failure(exc, x, state.nit, lr) from exc
             state.njev += 1
+            state.props += 2 * k
             g = np.asarray(g, dtype=np.float64)
             if g.shape != (d,) or not np.isfinite(g).all():
                 raise ValueError(
@@ -327,7 +487,7 @@ def adaptive_batch_sgd(
             break
         epoch += 1
         lam = math.nan
-        if growing and epoch % eigen_interval == 0:
+        if schedule.growing and epoch % eigen_interval == 0:
             H = hessian_at(objective, ev, hessian_sampler.draw(ev, rng), False, d)
             start = eigvec if eigvec is not None else rng.standard_normal(d)
             power = power_iteration(H.matvec, start, tol=power_tol, max_iter=power_max_iter)
@@ -336,18 +496,11 @@ def adaptive_batch_sgd(
             state.nhev += H.n_products
             state.props += 2 * H.n_rows * H.n_products
             eigenvalues.append(lam)
-            checks_since_growth += 1
-            if lam_ref is None:
-                lam_ref = lam
-            elif lam <= lam_ref / eigen_drop or (patience is not None
-                                                 and checks_since_growth >= patience):
-                lam_ref = lam
-                b = min(b_max, int(math.ceil(growth_factor * b)))
-                rows = rounded_sample_size(objective, b)
-                if scale_learning_rate:
-                    lr = lr0 * b / b0
-                checks_since_growth = 0
-                growing = b < b_max
+        if schedule.end_epoch(lam):
+            b, lr = schedule.batch_size, schedule.learning_rate
+            rows = rounded_sample_size(objective, b)
+        fraction = schedule.adversarial_fraction if epsilon > 0 and epoch < adversarial_epochs \
+            else 0.0
         if record(ev, epoch, lam):
             status = 99
 
@@ -365,37 +518,20 @@ def _check_diverged(x: np.ndarray, updates: int, lr: float) -> None:
         )
 
 
-def _check_diverged(x: np.ndarray, updates: int, lr: float) -> None:
-    """Refuse an iterate that overflowed, naming the learning rate that made it."""
-    if not np.isfinite(x).all():
-        raise ValueError(
-            f"the iteration diverged: the iterate holds NaN or infinity after {updates} updates "
-            f"with learning_rate={lr!r}; lower learning_rate"
-        )
-
-
-def _power_iteration(H: Any, start: np.ndarray, tol: float,
-                     max_iter: int) -> tuple[float, np.ndarray]:
-    """Dominant eigenpair of ``H`` by power iteration (Rayleigh quotients).
-
-    Stops when two consecutive quotients differ by at most ``tol`` times the
-    latest, or after ``max_iter`` products. The quotient converges like
-    ``(lambda_2 / lambda_1)^(2k)``; it never exceeds the largest eigenvalue.
-    """
-    v = start / np.linalg.norm(start)
-    lam = math.nan
-    for _ in range(max_iter):
-        Hv = H.matvec(v)
-        new = float(v @ Hv)
-        norm = float(np.linalg.norm(Hv))
-        if norm == 0.0:
-            return 0.0, v
-        v = Hv / norm
-        converged = math.isfinite(lam) and abs(new - lam) <= tol * abs(new)
-        lam = new
-        if converged:
-            break
-    return lam, v
+def _adversarial_gradient(objective: Any, x: np.ndarray, batch: np.ndarray, k: int,
+                          epsilon: float) -> np.ndarray:
+    """The batch gradient with its first ``k`` rows at their FGSM inputs: a weighted mean."""
+    rows = batch.shape[0]
+    adversarial = np.sort(batch[:k]).astype(np.int64)
+    g = (k / rows) * np.asarray(objective.fgsm_gradient(x, adversarial, epsilon),
+                                dtype=np.float64)
+    if k < rows:
+        clean = np.sort(batch[k:]).astype(np.int64)
+        m = rows - k
+        g = g + (m / rows) * np.asarray(
+            objective.gradient(x, Sample(clean, np.full(m, objective.n_samples / m))),
+            dtype=np.float64)
+    return g
 
 
 def _failure(exc: ValueError, x: np.ndarray, updates: int, lr: float) -> ValueError:

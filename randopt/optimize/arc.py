@@ -67,7 +67,7 @@ def arc(
     max_iter: int = 1000,
     max_props: float = math.inf,
     max_time: float = math.inf,
-    subproblem_tol: Any = 1e-9,
+    subproblem_tol: Any = "auto",
     subproblem_max_iter: int = 250,
     hessian_mode: str = "auto",
     callback: Callable[[np.ndarray, dict], Any] | None = None,

@@ -186,6 +186,12 @@ def gauss_newton(
     failed with a deterministic direction (exact Gauss-Newton matrix and
     gradient), which the next iteration would only repeat.
 
+    See Also
+    --------
+    hessian_free : The damped (Levenberg-Marquardt) variant with Martens'
+        CG stopping, warm starts and CG-backtracking, for non-convex models
+        such as neural networks.
+
     References
     ----------
     .. [1] P. Xu, F. Roosta and M. W. Mahoney, "Second-order optimization for

@@ -61,7 +61,7 @@ from scipy.optimize import OptimizeResult
 
 from .._validation import check_random_state, check_scalar, check_vector
 from ..oracles import CallableObjective
-from .forcing import ForcingTerm, as_forcing_term
+from .forcing import PAPERS_TOL, ForcingTerm, as_forcing_term, resolve_subproblem_tol
 from .preconditioning import as_preconditioner
 from .protocols import ObjectiveLike, PolicyLike, missing_members
 from .sample_size import EXPLICIT_MAX_DIM, SamplingPlan
@@ -433,7 +433,7 @@ def newton_loop(
     max_iter: int = 1000,
     max_props: float = math.inf,
     max_time: float = math.inf,
-    subproblem_tol: Any = 1e-9,
+    subproblem_tol: Any = "auto",
     subproblem_max_iter: int = 250,
     preconditioner: Any = None,
     callback: Callable[[np.ndarray, dict], Any] | None = None,
@@ -476,9 +476,12 @@ def newton_loop(
         Maximum propagations (> 0).
     max_time : float, default=inf
         Maximum seconds (> 0).
-    subproblem_tol : float, "ew", "sqrt" or ForcingTerm, default=1e-9
+    subproblem_tol : "auto", float, "ew", "sqrt" or ForcingTerm, default="auto"
         Relative tolerance of the sub-problem solver: fixed in ``(0, 1)``,
-        or a forcing term (:mod:`randopt.optimize.forcing`).
+        or a forcing term (:mod:`randopt.optimize.forcing`); ``"auto"``:
+        with ``hessian_sample_size="auto"``, ``"ew"`` on models used through
+        products and ``1e-9`` on explicit matrices, else the papers' ``1e-9``
+        (:func:`~randopt.optimize.forcing.resolve_subproblem_tol`).
     subproblem_max_iter : int, default=250
         Maximum products per sub-problem (>= 1).
     preconditioner : None, "nystrom", NystromSchedule or callable, optional
@@ -530,6 +533,11 @@ def newton_loop(
     gtol, max_iter, max_props, max_time = check_stopping(gtol, max_iter, max_props, max_time,
                                                          callback)
     curvature_tol = check_scalar(curvature_tol, "curvature_tol", low=0, allow_none=True)
+    # "auto": the forcing term on models used through products, the papers' 1e-9 on
+    # an explicit matrix (a product there costs d^2 against the matrix's s d^2 / 2)
+    auto_tol = isinstance(subproblem_tol, str) and subproblem_tol == "auto"
+    subproblem_tol = resolve_subproblem_tol(subproblem_tol, hessian_sample_size)
+    auto_tol = auto_tol and subproblem_tol != PAPERS_TOL
     forcing = (as_forcing_term(subproblem_tol, gtol=gtol)  # inexact Newton
                if isinstance(subproblem_tol, (str, ForcingTerm)) else None)
     if forcing is None:  # a fixed tolerance, used as given (no call per iterate)
@@ -540,7 +548,8 @@ def newton_loop(
     subproblem_max_iter = check_scalar(subproblem_max_iter, "subproblem_max_iter", kind=int,
                                        low=1)
     plan = SamplingPlan(objective, solver, hessian_sampling, hessian_sample_size,
-                        gradient_sample_size, hessian_mode, subproblem_max_iter)
+                        gradient_sample_size, hessian_mode, subproblem_max_iter,
+                        forcing="auto" if auto_tol else forcing is not None)
 
     n = objective.n_samples
     name = policy.parameter_name
@@ -567,8 +576,12 @@ def newton_loop(
             break
         spent = 0
         tol = subproblem_tol if forcing is None else forcing.at(gnorm)
+        if auto_tol and H is not None and plan.explicit:
+            tol = PAPERS_TOL  # the current (explicit) model's tolerance, after a rejection
         if H is None:
             sample = plan.hessian_sample(ev, rng)
+            if auto_tol and plan.explicit:
+                tol = PAPERS_TOL
             try:  # formed here, not in a helper: one call less between the loop and the data
                 H = objective.hessian_model(ev, sample=sample, explicit=plan.explicit)
             except ValueError as exc:
@@ -631,7 +644,9 @@ def newton_loop(
             reused = gnorm > gtol and plan.reuse()
             if reused:
                 solver.set_model(g, H, max_iter=subproblem_max_iter, random_state=rng,
-                                 tol=subproblem_tol if forcing is None else forcing.at(gnorm))
+                                 tol=subproblem_tol if forcing is None
+                                 else PAPERS_TOL if auto_tol and plan.explicit
+                                 else forcing.at(gnorm))
             else:
                 H = None
         elif was_reused or plan.grew():

@@ -32,7 +32,13 @@ binary loss, so ``2 m c_H = m^2 / 2``; ``O(K m)`` for a ``K``-class loss).
 reads of rows at random positions (a cache line per eight entries), which a
 sequential pass over all rows does not pay. ``k`` is the number of products
 one sub-problem takes: the mean observed so far, at first
-``min(d, subproblem_max_iter)``. Data that is not in this process's memory
+``min(d, subproblem_max_iter)`` for a fixed tolerance and
+``min(d, subproblem_max_iter, 10)`` (:data:`FORCING_PRIOR_PRODUCTS`) for a
+forcing term (``"ew"``, ``"sqrt"``, ...), whose first solve stops at half the
+residual; the default ``subproblem_tol="auto"`` takes the forcing term's
+prior where its models are products (matrix-free objectives, ``d > 1000``,
+wide data) and the fixed tolerance's elsewhere (its explicit models are
+solved to ``1e-9``). Data that is not in this process's memory
 (Dask) pays one more pass per draw (the gather touches every chunk).
 
 The rule
@@ -50,9 +56,26 @@ The rule
    it is ``q``, the dimension the sub-problem explores, ``q = min(d,
    subproblem_max_iter)``. With ``eps = 1/2`` and ``delta = 1/20`` the floor
    is ``8 q ln(20 q)`` rows (``d ln d``-like: 1,071 rows for ``d = 22``,
-   13,345 for ``d = 201``). With ``n`` at or below the floor no sample can
-   meet it: the exact Hessian, from the start (deterministic runs on small
-   data).
+   13,345 for ``d = 201``). *Rank bound*: a row's curvature is ``a_i a_i^T``
+   (times the loss's block), so ``s`` rows of a finite sum over a data matrix
+   with ``p`` columns span at most ``s`` of the data's ``min(n, p)``
+   directions, and the model of a smaller sample is singular on the rest
+   (the trust region then cuts steps along directions it knows only through
+   the penalty); the floor is at least ``min(n, p)``. Wide data (``p >= n``,
+   text) is therefore exact: a row sample cannot help there, the run uses
+   exact products with the inexact CG of the forcing term. With ``n`` at or
+   below the floor no sample can meet it: the exact Hessian, from the start
+   (deterministic runs on small data), except for an objective whose Hessian
+   exists only as products (``matrix_free``: a network, where a product on
+   ``s`` rows costs about ``2 s`` row evaluations): there the exact Hessian
+   is taken only when rule 1 finds it cheap, and otherwise the run starts at
+   the size whose products cost ``budget`` passes per iteration (rule 3: a
+   few percent of ``n`` for ~10 products per sub-problem). Such an objective
+   pays no ``c_gather``: its rows are inputs whose width is nothing against
+   the product's ``2 m`` (``m`` its parameter count), so sampled products
+   cost the same per row as exact ones and rule 6 switches only at ``n``;
+   rules 4 and 5 grow its sample to ``max_cost`` passes at most (its model
+   error is mostly non-convexity, which the radius answers, not sampling).
 3. *Initial size*: the larger of the floor and the size at which the sampled
    Hessian costs ``budget`` passes (default 1/4); the floor itself never
    costs more than ``exact_cost`` passes (the price rule 1 accepts for the
@@ -131,12 +154,19 @@ import numpy as np
 from .._validation import check_bool, check_choice, check_positive_int, check_scalar
 from ..oracles import HessianSampler
 
-__all__ = ["AdaptiveSampleSize", "EVAL_COST", "EXPLICIT_MAX_DIM", "GATHER_COST", "SamplingPlan"]
+__all__ = [
+    "AdaptiveSampleSize", "EVAL_COST", "EXPLICIT_MAX_DIM", "FORCING_PRIOR_PRODUCTS", "GATHER_COST",
+    "SamplingPlan",
+]
 
 #: Largest ``d`` for which ``hessian_mode="auto"`` forms the sampled Hessian.
 EXPLICIT_MAX_DIM = 1000
 _SCHEMES = ("full", "uniform", "nonuniform")
 
+#: Products a forcing-term sub-problem is expected to take before any is observed: its
+#: first solve stops at half the residual (Eisenstat-Walker's ``eta_0 = 0.5``), which
+#: CG reaches in about ``sqrt(kappa) ln(4) / 2`` steps, 10 for ``kappa ~ 200``.
+FORCING_PRIOR_PRODUCTS = 10
 #: Multiply-adds a loss evaluation costs per row, beyond the ``2 m`` of ``X w`` and ``X^T r``.
 EVAL_COST = 20.0
 #: Multiply-adds per entry of reading a row at a random position (a cache line per 8 entries).
@@ -177,6 +207,18 @@ class AdaptiveSampleSize:
     local : bool, default=True
         Whether the data is in this process's memory (else every draw costs
         one more pass: the gather).
+    floor_dim : int, optional
+        The dimension ``q`` of the floor (rule 2); default ``products``.
+    rank : int, optional
+        Rows needed to span the data, ``min(n, p)`` for a finite sum over a
+        data matrix with ``p`` columns (rule 2: the floor is at least this,
+        and ``rank >= n`` means the exact Hessian); ``None``: unknown (a
+        matrix-free objective).
+    products_only : bool, default=False
+        The objective has no explicit Hessian (``matrix_free``: a network):
+        ``n`` at or below the floor then means the exact Hessian only when
+        its products cost at most ``exact_cost`` passes (rule 1); otherwise
+        the floor is capped at that price (rule 3).
     budget : float, default=0.25
         Initial cost of the sampled Hessian, in passes (> 0).
     max_cost : float, default=1.0
@@ -247,6 +289,9 @@ class AdaptiveSampleSize:
         matrix_cost: float | None = None,
         products: int | None = None,
         local: bool = True,
+        floor_dim: int | None = None,
+        rank: int | None = None,
+        products_only: bool = False,
         budget: float = 0.25,
         max_cost: float = 1.0,
         exact_cost: float = 4.0,
@@ -268,6 +313,10 @@ class AdaptiveSampleSize:
                                         low_inclusive=False)
         self.products = check_positive_int(min(d, 250) if products is None else products,
                                            "products")
+        self.floor_dim = check_positive_int(self.products if floor_dim is None else floor_dim,
+                                            "floor_dim")
+        self.rank = None if rank is None else check_positive_int(rank, "rank")
+        self.products_only = check_bool(products_only, "products_only")
         self.budget = check_scalar(budget, "budget", low=0, low_inclusive=False)
         self.max_cost = check_scalar(max_cost, "max_cost", low=self.budget)
         self.exact_cost = check_scalar(exact_cost, "exact_cost", low=0)
@@ -278,9 +327,11 @@ class AdaptiveSampleSize:
         self.reuse_rate = check_scalar(reuse_rate, "reuse_rate", low=0, high=1)
         self.max_reuse = (None if max_reuse is None
                           else check_positive_int(max_reuse, "max_reuse", minimum=0))
-        q = min(d, self.products)
+        q = min(d, self.floor_dim)
         chernoff = 2.0 * q * math.log(q / _DELTA) / _EPS**2
-        self.floor = min(self.n_samples, math.ceil(chernoff))
+        # rule 2's rank bound: fewer rows than the data's rank leave the model
+        # singular on the rest of the data's span
+        self.floor = min(self.n_samples, max(math.ceil(chernoff), self.rank or 0))
         self.rows: int | None = None
         self.sizes: list[int] = []
         self._reset()
@@ -341,12 +392,17 @@ class AdaptiveSampleSize:
         (5000.0, 1500.0)
         """
         m = self.row_length
+        # A matrix-free objective (a network) gathers its input rows, whose width is
+        # nothing against the product's 2 m (m its parameter count): no gather price,
+        # else sampled products would look dearer per row than exact ones and a few
+        # rejections would switch a network to every row (rule 6).
+        gather = 0.0 if self.products_only else GATHER_COST
         if self.explicit:
             form = 2.0 * m * self.matrix_cost
-            exact_row, sampled_row = form, form + GATHER_COST * m
+            exact_row, sampled_row = form, form + gather * m
         else:
             k = self.expected_products()
-            exact_row, sampled_row = 2.0 * k * m, k * (2.0 + GATHER_COST) * m
+            exact_row, sampled_row = 2.0 * k * m, k * (2.0 + gather) * m
         if rows is None:
             return self.n_samples * exact_row
         return rows * sampled_row + (0.0 if self.local else self.pass_cost())
@@ -396,10 +452,20 @@ class AdaptiveSampleSize:
         self._g0 = self._g_prev = check_scalar(grad_norm, "grad_norm", low=0, allow_inf=True)
         self._g_last = self._g0
         n = self.n_samples
-        if self.floor >= n or self.hessian_cost(None) <= self.exact_cost * self.pass_cost():
+        cheap = self.hessian_cost(None) <= self.exact_cost * self.pass_cost()
+        # n at or below the floor: exact, unless the exact Hessian exists only as
+        # products that cost more than exact_cost passes per iteration (a matrix-free
+        # objective, e.g. a network: then the floor is capped by that price, rule 3)
+        spans = self.rank is not None and self.rank >= n  # no row sample spans the data
+        if cheap or spans or (self.floor >= n and not self.products_only):
             self._size = float(n)
         else:
-            floor = min(self.floor, math.ceil(self._rows_for_cost(self.exact_cost)))
+            # The floor never costs more than exact_cost passes; a matrix-free objective
+            # with n below the floor cannot meet it at any size (no convex model to
+            # certify), and starts at the budget's price, the few percent of n the
+            # papers' network experiments sample.
+            cap = self.budget if self.products_only and self.floor >= n else self.exact_cost
+            floor = min(self.floor, math.ceil(self._rows_for_cost(cap)))
             self._size = float(min(n, max(floor, math.ceil(self._rows_for_cost(self.budget)))))
         self._s0 = self._size
         self._settle()
@@ -473,6 +539,7 @@ class AdaptiveSampleSize:
             if accepted:
                 self._g_last = grad_norm
             return
+        before = self._size
         if not accepted:
             if not reused:  # a stale model's failure says nothing about the sample size
                 self._size = min(float(self.n_samples), self._size * self.growth)
@@ -492,6 +559,11 @@ class AdaptiveSampleSize:
                 factor = min(self.growth, (rate / self.rate_target) ** 2)
                 self._size = min(float(self.n_samples), self._size * factor)
             self._g_prev = g
+        if self.products_only:
+            # A network's model error is mostly its non-convexity (the radius or the
+            # damping answers a rejection), not the sample's: no rule grows a
+            # matrix-free sample past max_cost passes per iteration.
+            self._size = min(self._size, max(self._rows_for_cost(self.max_cost), before))
         self._settle()
         self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
         if accepted:
@@ -523,8 +595,9 @@ class AdaptiveSampleSize:
         else:
             # products are paid per product, reused or not: reuse saves the
             # gather of the sampled rows only
+            gather = 0.0 if self.products_only else GATHER_COST
             saved = self.hessian_cost(0) + (
-                0.0 if self.rows is None else self.rows * GATHER_COST * self.row_length)
+                0.0 if self.rows is None else self.rows * gather * self.row_length)
         return int(saved // self.pass_cost())
 
     def _keep_model(self, rho: float, accepted: bool, drawn: int | None,
@@ -605,12 +678,19 @@ class SamplingPlan:
     :attr:`explicit` (form the matrix, else products) compares the
     objective's :meth:`~randopt.oracles.Objective.hessian_matrix_cost` with
     the products a sub-problem takes: ``min(d, subproblem_max_iter)`` for a
-    fixed size, the schedule's observed mean at every fresh model for
-    ``"auto"``. The loop module (:mod:`randopt.optimize.loop`) builds one per run.
+    fixed size (at most :data:`FORCING_PRIOR_PRODUCTS` with ``forcing``, a
+    forcing-term tolerance), the schedule's observed mean at every fresh model
+    for ``"auto"``. The loop module (:mod:`randopt.optimize.loop`) builds one
+    per run; ``forcing=True`` when the sub-problems are solved to a forcing term,
+    ``"auto"`` for ``subproblem_tol="auto"`` (the forcing term's prior where the
+    models are products whatever the prior, and on wide data, ``min(n, p) = n``;
+    elsewhere that default solves explicit models to ``1e-9`` and chooses the
+    form with the fixed tolerance's prior).
     """
 
     def __init__(self, objective, solver, hessian_sampling, hessian_sample_size,
-                 gradient_sample_size, hessian_mode, subproblem_max_iter=250) -> None:
+                 gradient_sample_size, hessian_mode, subproblem_max_iter=250, *,
+                 forcing=False) -> None:
         hessian_mode = check_choice(hessian_mode, "hessian_mode", ("auto", "explicit", "hessp"))
         hessian_sampling = check_choice(hessian_sampling, "hessian_sampling",
                                         ("auto", *_SCHEMES))
@@ -641,7 +721,8 @@ class SamplingPlan:
         # Cauchy point takes one product only. A matrix-free objective would
         # build it from d products: only for a solver that needs it.
         row_length = float(getattr(objective, "row_length", d))
-        prior = min(d, subproblem_max_iter)
+        floor_dim = min(d, subproblem_max_iter)
+        rank = None if self.matrix_free else _data_rank(objective)
         self._matrix_cost = None
         if (hessian_mode == "auto" and can_sample and d <= EXPLICIT_MAX_DIM
                 and bool(getattr(solver, "prefers_matrix", False)) and not self.matrix_free):
@@ -649,18 +730,37 @@ class SamplingPlan:
             # both shrink with its density
             self._matrix_cost = float(objective.hessian_matrix_cost()) * row_length / d
         forced = bool(solver.needs_matrix) or hessian_mode == "explicit"
+        # Products a sub-problem takes before any is observed: up to the cap for a
+        # fixed tight tolerance, a few for a forcing term (its first solve stops at
+        # half the residual). "auto" (the forcing term on products, 1e-9 on a
+        # matrix) takes the forcing term's prior where the models are products
+        # whatever the prior (matrix-free objectives, d > EXPLICIT_MAX_DIM) and on
+        # wide data, where the d x d matrix of n < d rows is rank-deficient and
+        # dearest against products; elsewhere the fixed tolerance's.
+        wide = rank is not None and rank >= n
+        products = not forced and self._matrix_cost is None
+        few = forcing is True or (forcing == "auto" and (wide or products))
+        prior = min(floor_dim, FORCING_PRIOR_PRODUCTS) if few else floor_dim
         self.explicit = forced or (self._matrix_cost is not None and self._matrix_cost <= prior)
         self.schedule = None
         self._drawn = None
         if adaptive and hessian_sampling != "full":
             self.schedule = AdaptiveSampleSize(
                 n, d, explicit=self.explicit, row_length=row_length,
-                matrix_cost=self._matrix_cost, products=prior,
+                matrix_cost=self._matrix_cost, products=prior, floor_dim=floor_dim,
                 local=bool(getattr(objective, "is_local", True)),
+                rank=rank,
+                products_only=self.matrix_free,
             )
             if forced:
                 self._matrix_cost = None  # the form is fixed: nothing to choose per model
             size = self.schedule.floor  # what callers reading ``sampler.size`` see
+        # "full" with the "auto" size chooses the form per model as the schedule
+        # does (the same products observed, the same choice: the exact runs of
+        # "full" and of an exact schedule stay identical); a numeric size keeps it
+        self._prior = float(prior)
+        self._form_products = ([0, 0, 0, 0] if adaptive and self.schedule is None
+                               and self._matrix_cost is not None and not forced else None)
         self.scheme = hessian_sampling
         self._sampler = None
         self._sampler_args = (objective, hessian_sampling, size)
@@ -703,6 +803,10 @@ class SamplingPlan:
     def hessian_sample(self, ev: Any, rng: np.random.Generator) -> Any:
         """The Hessian sample of a new iterate (``None``: the exact Hessian)."""
         if self.schedule is None:
+            if self._form_products is not None:
+                seen, models, last, _ = self._form_products
+                expected = max(seen / models, last, 1.0) if models else self._prior
+                self.explicit = self._matrix_cost <= expected
             return self.sampler.draw(ev, rng)
         if self._matrix_cost is not None:
             # form the matrix only while the sub-problems take more products
@@ -717,6 +821,15 @@ class SamplingPlan:
         """Tell the schedule a trial's outcome (no-op for a fixed size)."""
         if self.schedule is not None:
             self.schedule._observe(rho, accepted, grad_norm, n_products, step_norm)
+        elif self._form_products is not None:
+            # AdaptiveSampleSize.expected_products's bookkeeping: products per
+            # accepted model (seen, models, last, this model's so far)
+            counts = self._form_products
+            counts[3] += n_products
+            if accepted:
+                counts[0] += counts[3]
+                counts[1] += 1
+                counts[2], counts[3] = counts[3], 0
 
     def reuse(self) -> bool:
         """Whether the new iterate keeps the previous model (``"auto"`` only; counts it)."""
@@ -730,3 +843,17 @@ class SamplingPlan:
         if self.schedule is None:
             return repr(self.sampler)
         return f"HessianSampler({self.scheme!r}, size={self.schedule!r})"
+
+
+def _data_rank(objective: Any) -> int | None:
+    """``min(n, p)`` for a finite sum over a data matrix with ``p`` columns, else None.
+
+    A row's curvature is ``a_i a_i^T`` times the loss's block (one per class),
+    so ``s`` rows span at most ``s`` of the data's directions: a sample of
+    fewer rows than ``min(n, p)`` is singular on the rest of the data's span.
+    """
+    operand = getattr(objective, "operand", None)
+    shape = getattr(operand, "shape", None)
+    if shape is None or len(shape) != 2:
+        return None
+    return int(min(shape[0], shape[1]))

@@ -7,8 +7,12 @@ reduction ratio ``rho >= eta2``. Defaults are those of the reference code
 of Xu, Roosta and Mahoney [1]_: initial radius 10; ``rho < 1e-4`` rejects
 and halves the radius, ``1e-4 <= rho < 0.8`` accepts and multiplies it by
 1.2, ``rho >= 0.8`` doubles it; CG-Steihaug to relative residual ``1e-9`` or
-250 products. With a Hessian accurate to ``epsilon`` on each step (which
-uniform or non-uniform sampling achieves with high probability for
+250 products (``subproblem_tol="auto"`` keeps that ``1e-9`` with the papers'
+numeric sample sizes and on explicit matrices, and uses Eisenstat-Walker's
+forcing term on models used through products with the default ``"auto"``
+size: :func:`randopt.optimize.forcing.resolve_subproblem_tol`).
+With a Hessian accurate to ``epsilon`` on each step (which uniform or
+non-uniform sampling achieves with high probability for
 ``|S| = O(epsilon^-2 log d)``, [1]_ Lemmas 16-17), the method reaches an
 ``(eps_g, eps_H)`` second-order point in ``O(max(eps_g^-2 eps_H^-1, eps_H^-3))``
 iterations, the complexity of exact TR. The sample size defaults to
@@ -74,7 +78,7 @@ def trust_region(
     max_iter: int = 1000,
     max_props: float = math.inf,
     max_time: float = math.inf,
-    subproblem_tol: Any = 1e-9,
+    subproblem_tol: Any = "auto",
     subproblem_max_iter: int = 250,
     hessian_mode: str = "auto",
     preconditioner: Any = None,
@@ -170,7 +174,8 @@ def trust_region(
     >>> bool(np.allclose(res.x, 1.0)), res.status
     (True, 0)
 
-    Inexact Newton-CG: a forcing term instead of the fixed ``1e-9``, and a
+    Inexact Newton-CG, Eisenstat-Walker's forcing term on every model (the
+    default ``"auto"`` uses it on models used through products), and a
     randomized Nystrom preconditioner (see :mod:`randopt.optimize.forcing`,
     :mod:`randopt.optimize.preconditioning`):
 

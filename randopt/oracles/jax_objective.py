@@ -11,12 +11,25 @@ targets)``, Gauss-Newton-vector products ``J^T H_out J v`` [2]_, every pass
 compiled with ``jax.jit``. JAX is imported when the class is instantiated,
 never when :mod:`randopt` is.
 
+Its Hessian and Gauss-Newton models keep the work on the JAX device: a
+product of a JAX array returns a JAX array (no host copy), and the models
+solve their conjugate-gradient sub-problems as one compiled program
+(``jax.lax.while_loop``) through the hook of
+:func:`randopt.linalg.conjugate_gradient`, so that the iterate, the sample
+and the CG vectors stay on the device between products (a GPU or TPU
+install of JAX runs the same code). For models with inputs,
+:meth:`JaxObjective.input_gradient` and :meth:`JaxObjective.fgsm_gradient`
+give the gradients with respect to the inputs that adversarial training
+(FGSM [3]_) needs.
+
 References
 ----------
 .. [1] B. A. Pearlmutter, "Fast exact multiplication by the Hessian", Neural
        Computation 6 (1994), 147-160.
 .. [2] N. N. Schraudolph, "Fast curvature matrix-vector products for
        second-order gradient descent", Neural Computation 14 (2002), 1723-1738.
+.. [3] I. J. Goodfellow, J. Shlens and C. Szegedy, "Explaining and harnessing
+       adversarial examples", ICLR (2015).
 """
 
 from __future__ import annotations
@@ -26,8 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_int, check_sample_size, check_vector
-from .minibatch import MinibatchObjective, check_callables
+from .._validation import check_positive_int, check_sample_size, check_scalar, check_vector
+from ..linalg.cg import BOUNDARY, CONVERGED, MAX_ITER, NEGATIVE_CURVATURE, CGResult
+from ._jax_cg import NOT_FINITE, compile_cg
+from ._user_outputs import check_vector_output
+from .base import HessianModel
+from .minibatch import MinibatchObjective, _weighted_sum, check_callables
 
 __all__ = ["JaxObjective"]
 
@@ -97,6 +114,23 @@ def _take(jax: Any, data: Any, idx: Any) -> Any:
     return jax.tree_util.tree_map(lambda a: a.at[idx].get(mode="promise_in_bounds"), data)
 
 
+def _compile_input_gradients(jax: Any, flat_loss: Callable) -> dict[str, Callable]:
+    """The compiled input gradient and FGSM parameter gradient on gathered rows."""
+    jnp = jax.numpy
+
+    def input_gradient(p: Any, data: Any, idx: Any) -> Any:
+        inputs, targets = _take(jax, data, idx)
+        return jax.grad(lambda X: flat_loss(p, (X, targets)))(inputs)
+
+    def fgsm_gradient(p: Any, data: Any, idx: Any, epsilon: Any) -> Any:
+        inputs, targets = _take(jax, data, idx)
+        g_x = jax.grad(lambda X: flat_loss(p, (X, targets)))(inputs)
+        adversarial = inputs + epsilon * jnp.sign(g_x)
+        return jax.grad(flat_loss)(p, (adversarial, targets))
+
+    return {"input_gradient": jax.jit(input_gradient), "fgsm_gradient": jax.jit(fgsm_gradient)}
+
+
 class _Rows:
     """A sample's indices, and its rows gathered on the device once products need them.
 
@@ -118,6 +152,45 @@ class _Point:
 
     def __init__(self, host: np.ndarray) -> None:
         self.host, self.device = host, None
+
+
+_STATUS_NAMES = {1: CONVERGED, 2: MAX_ITER, 3: NEGATIVE_CURVATURE, 4: BOUNDARY}
+
+
+class _DeviceHessianModel(HessianModel):
+    """A Hessian (Gauss-Newton) model of JaxObjective: NumPy or device products, compiled CG.
+
+    ``matvec`` of a NumPy vector is MinibatchObjective's (a checked float64
+    array); ``matvec`` of a JAX array stays on the device and returns a JAX
+    array of the objective's dtype. :meth:`conjugate_gradient` is the hook of
+    :func:`randopt.linalg.conjugate_gradient`: the whole solve in one
+    compiled program, for a sample that fits one compiled call.
+    """
+
+    __slots__ = ("_device_matvec", "_solve")
+
+    def matvec(self, v: Any) -> Any:
+        if isinstance(v, np.ndarray) or self._device_matvec is None:
+            return super().matvec(v)
+        self.n_products += 1
+        return self._device_matvec(v)
+
+    def conjugate_gradient(self, b: Any, *, x0: Any = None, rtol: float = 1e-5,
+                           atol: float = 0.0, max_iter: int | None = None,
+                           radius: float | None = None) -> CGResult | None:
+        """Solve ``H x = b`` by CG (Steihaug exits with ``radius``) in one compiled program.
+
+        The options and the result are those of
+        :func:`randopt.linalg.conjugate_gradient` (which calls this method);
+        ``x`` is a NumPy float64 array for a NumPy ``b``, else a JAX array.
+        Returns None (the caller's own CG then runs) when the model's sample
+        needs more than one compiled call.
+        """
+        if self._solve is None:
+            return None
+        res = self._solve(b, x0, rtol, atol, max_iter, radius)
+        self.n_products += res.nhev
+        return res
 
 
 class JaxObjective(MinibatchObjective):
@@ -179,6 +252,21 @@ class JaxObjective(MinibatchObjective):
     doubling of the size (per kind of pass) and those of the full pass, and
     every compiled shape depends on the size alone, not on the history of
     the object (the same run repeated computes the same sums).
+
+    *Device residency.* The Hessian and Gauss-Newton models
+    (:meth:`hessian_model`, :meth:`gauss_newton_model`) take NumPy or JAX
+    vectors: ``model.matvec(v)`` of a NumPy ``v`` is a checked float64
+    NumPy array (as for any :class:`MinibatchObjective`); of a JAX array it
+    is a JAX array of :attr:`dtype`, computed where ``v`` lives, with no
+    transfer once the model's first product has moved the point and the
+    sample's rows to the device (no check for finiteness either: that would
+    be a transfer). :func:`randopt.linalg.conjugate_gradient` on
+    ``model.matvec`` hands the whole solve to the model (its operator hook):
+    one compiled ``jax.lax.while_loop`` with the same recurrences, stopping
+    rules and Steihaug exits, for samples that fit one compiled call (at
+    most ``batch_size`` rows); only ``b`` goes in and ``x`` with five
+    scalars comes out. A non-finite product there raises a ``ValueError``
+    naming the product. On a GPU the same code runs unchanged.
 
     *Precision.* With ``jax.config.update("jax_enable_x64", True)`` (before
     construction) everything runs in float64. Otherwise the parameters, the
@@ -292,9 +380,18 @@ class JaxObjective(MinibatchObjective):
 
             bodies["gnvp"] = gnvp
         self._jit = {kind: _compile(jax, body) for kind, body in bodies.items()}
+        self._cg = {kind: compile_cg(jax, bodies[kind]) for kind in ("hvp", "gnvp")
+                    if kind in bodies}
+        self._jax = jax
+        self._input_grads = _compile_input_gradients(jax, flat_loss) if model is not None \
+            else None
         self._gather = jax.jit(lambda data, idx: _take(jax, data, idx))
         # A compiled identity moves a NumPy array to the device faster than jnp.asarray.
         self._to_device = jax.jit(lambda a: a)
+        # sum_k c_k part_k + c_last v in one dispatch (a device product's chunk weights, the
+        # sample's factor and the ridge term)
+        self._combine = jax.jit(
+            lambda parts, c, v: sum(c[k] * part for k, part in enumerate(parts)) + c[-1] * v)
         self._jnp = jnp
         self._check_loss_output(jax, flat)
         # Gradients always come with the value (free in the reverse pass): one program per
@@ -391,15 +488,18 @@ class JaxObjective(MinibatchObjective):
         """
         on_rows, on_batch, on_slice = self._jit[kind]
         data, dtype = self.data, self.dtype
-        gather, to_device = self._gather, self._to_device
+        gather, to_device, n = self._gather, self._to_device, self.n_samples
 
         if kind in ("hvp", "gnvp"):
 
-            def product(point: _Point, v: np.ndarray, rows: Any) -> Any:
+            def product(point: _Point, v: Any, rows: Any) -> Any:
                 if point.device is None:
                     point.device = to_device(point.host)
-                v = v.astype(dtype, copy=False)
+                if v.dtype != dtype:  # a NumPy or a JAX array: cast where it lives
+                    v = v.astype(dtype)
                 if isinstance(rows, tuple):
+                    if rows[1] == n:  # all the rows: the data as they are, no slice (a copy)
+                        return on_batch(point.device, v, data)
                     return on_slice(point.device, v, data, rows[0], size=rows[1])
                 if rows.batch is None:
                     rows.batch = gather(data, rows.idx)
@@ -409,6 +509,8 @@ class JaxObjective(MinibatchObjective):
 
         def run(point: _Point, rows: Any) -> np.ndarray:
             if isinstance(rows, tuple):
+                if rows[1] == n:  # all the rows: the data as they are, no slice (a copy)
+                    return np.asarray(on_batch(point.host, data))
                 return np.asarray(on_slice(point.host, data, rows[0], size=rows[1]))
             return np.asarray(on_rows(point.host, data, rows.idx))
 
@@ -420,6 +522,100 @@ class JaxObjective(MinibatchObjective):
 
             return value_and_grad
         return run
+
+    def _product_model(self, w_or_eval: Any, sample: Any, explicit: Any, product: Callable,
+                       name: str) -> HessianModel:
+        """MinibatchObjective's model, plus device products and the compiled CG hook."""
+        w, _ = self._check_point(w_or_eval)
+        sample = self._check_sample(sample)
+        if not isinstance(explicit, (bool, np.bool_)):
+            raise TypeError(f"explicit must be True or False, got {explicit!r}")
+        plan, factor, n_rows = self._sample_plan(sample)
+        point, d, alpha, who = self._prepare_point(w), self.n_features, self.alpha, \
+            self._names[name]
+        jax, dtype = self._jax, self.dtype
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            # As MinibatchObjective's: each chunk's product checked where it enters.
+            out = _weighted_sum(
+                (weight, check_vector_output(product(point, v, idx), who, d))
+                for idx, weight in plan
+            )
+            if factor != 1.0:
+                out = factor * out
+            return out + alpha * v if alpha else out
+
+        kind = "gnvp" if name == "gnvp" else "hvp"
+        on_batch, device = self._jit[kind][1], {}
+
+        def device_matvec(v: Any) -> Any:
+            if v.shape != (d,):
+                raise ValueError(f"v must have shape ({d},), got {v.shape}")
+            if v.dtype != dtype:
+                v = v.astype(dtype)
+            if not device:
+                # Once per model: the point, the sample's rows and the weights on the device
+                # (the later products transfer nothing).
+                if point.device is None:
+                    point.device = self._to_device(point.host)
+                device["batches"] = [self._batch_of(idx) for idx, _ in plan]
+                weights = [weight * factor for _, weight in plan] + [alpha]
+                device["coef"] = None if weights == [1.0, 0.0] else jax.device_put(
+                    np.array(weights, dtype=dtype))
+            parts = tuple(on_batch(point.device, v, batch) for batch in device["batches"])
+            if device["coef"] is None:
+                return parts[0]
+            return self._combine(parts, device["coef"], v)
+
+        solve = None
+        if len(plan) == 1 and kind in self._cg:
+            compiled, rows = self._cg[kind], plan[0][0]
+
+            def solve(b: Any, x0: Any, rtol: float, atol: float, max_iter: int | None,
+                      radius: float | None) -> CGResult:
+                host = isinstance(b, np.ndarray)
+                if point.device is None:
+                    point.device = self._to_device(point.host)
+                bj = b.astype(dtype) if b.dtype != dtype else b
+                x0j = None if x0 is None else (np.asarray(x0, dtype=dtype) if host
+                                               else x0.astype(dtype))
+                options = np.array([0.0 if radius is None else radius, rtol, atol,
+                                    10 * d if max_iter is None else max_iter, factor, alpha],
+                                   dtype=dtype)
+                if not host:  # explicit transfers (allowed by jax.transfer_guard("disallow"))
+                    options = jax.device_put(options)
+                # (NumPy inputs travel inside the compiled call: cheaper than separate puts)
+                out = compiled(point.device, self._batch_of(rows), bj, x0j, options,
+                               has_x0=x0 is not None, has_radius=radius is not None,
+                               packed=host)
+                if host:  # one transfer: [x, info]
+                    out = np.asarray(out, dtype=np.float64)
+                    x, info = out[:d].copy(), out[d:]
+                else:
+                    x, info = out[0], np.asarray(jax.device_get(out[1]), dtype=np.float64)
+                decrease, status, nit, nhev, rnorm = info.tolist()
+                if status == NOT_FINITE or not (np.isfinite(decrease) and np.isfinite(rnorm)):
+                    raise ValueError(f"{who} returned NaN or infinity (a product of the "
+                                     "conjugate-gradient solve is not finite)")
+                return CGResult(x, decrease, _STATUS_NAMES[int(status)], int(nit), int(nhev),
+                                rnorm)
+
+        model = _DeviceHessianModel._trusted(d, n_rows, matvec=matvec)
+        model._device_matvec, model._solve = device_matvec, solve
+        if explicit:
+            model.toarray()
+        return model
+
+    def _batch_of(self, rows: Any) -> Any:
+        """The device batch of a plan's chunk: gathered rows (once), or a slice of the data."""
+        if isinstance(rows, tuple):
+            start, size = rows
+            if start == 0 and size == self.n_samples:
+                return self.data
+            return self._jax.tree_util.tree_map(lambda a: a[start:start + size], self.data)
+        if rows.batch is None:
+            rows.batch = self._gather(self.data, rows.idx)
+        return rows.batch
 
     # -- MinibatchObjective hooks ----------------------------------------------------- #
     def _prepare_point(self, x: np.ndarray) -> Any:
@@ -496,6 +692,97 @@ class JaxObjective(MinibatchObjective):
         x = check_vector(x, "x", size=self.n_features)
         return self._unravel_flat(self._jnp.asarray(x, dtype=self.dtype))
 
+    def _input_rows(self, w: Any, sample: Any, what: str) -> tuple[Any, np.ndarray]:
+        if self._input_grads is None:
+            raise TypeError(
+                f"{what} needs the model's inputs: construct JaxObjective with model and "
+                "output_loss (data = (inputs, targets))"
+            )
+        w = self._check_w(w)
+        sample = self._check_sample(sample)
+        idx = np.arange(self.n_samples) if sample is None else sample.indices
+        return w, idx.astype(self._index_dtype)
+
+    def input_gradient(self, w: Any, sample: Any = None) -> np.ndarray:
+        """The gradient of the mean loss over rows with respect to their inputs.
+
+        Parameters
+        ----------
+        w : array-like of shape (n_features,)
+            The flat parameters.
+        sample : Sample, (indices, weights) or indices, optional
+            The rows (their plain mean loss; the weights are not used);
+            default: every row.
+
+        Returns
+        -------
+        ndarray of shape (len(rows),) + input shape
+            ``d/dX_i (1/m) sum_j loss_j``: row ``i``'s input gradient divided
+            by the number of rows ``m`` (what FGSM takes the sign of).
+
+        Raises
+        ------
+        TypeError
+            The objective was built from ``loss`` alone (its data are not
+            split into inputs and targets).
+
+        Examples
+        --------
+        A linear model with squared error: the input gradient of row ``i`` is
+        ``(x_i^T w - y_i) w / m``.
+
+        >>> import numpy as np, jax.numpy as jnp
+        >>> from randopt.oracles import JaxObjective
+        >>> X = np.array([[1.0, 2.0], [0.0, 1.0]]); y = np.array([1.0, 0.0])
+        >>> f = JaxObjective(None, jnp.zeros(2), (X, y), model=lambda p, X: X @ p,
+        ...                  output_loss=lambda o, t: 0.5 * jnp.mean((o - t) ** 2))
+        >>> f.input_gradient(np.array([1.0, -1.0]), [0, 1]).tolist()
+        [[-1.0, 1.0], [-0.5, 0.5]]
+        """
+        w, idx = self._input_rows(w, sample, "input_gradient")
+        return np.asarray(self._input_grads["input_gradient"](w.astype(self.dtype), self.data,
+                                                              idx), dtype=np.float64)
+
+    def fgsm_gradient(self, w: Any, sample: Any = None, epsilon: float = 0.0) -> np.ndarray:
+        """The mean parameter gradient over rows whose inputs are FGSM adversarial examples.
+
+        Each row's input ``X_i`` is replaced by ``X_i + epsilon *
+        sign(grad_X loss)`` (the fast gradient sign method of Goodfellow et
+        al. [3]_, computed at ``w``), and the gradient of the mean loss over
+        the perturbed rows is returned: one compiled program, on the device.
+
+        Parameters
+        ----------
+        w : array-like of shape (n_features,)
+        sample : Sample, (indices, weights) or indices, optional
+            The rows (their plain mean; the weights are not used); default:
+            every row.
+        epsilon : float
+            The perturbation's size in the max norm (>= 0; 0 gives the clean
+            gradient).
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            With the ridge term ``alpha w``, as :meth:`gradient`.
+
+        Examples
+        --------
+        >>> import numpy as np, jax.numpy as jnp
+        >>> from randopt.oracles import JaxObjective
+        >>> X = np.array([[1.0, 2.0], [0.0, 1.0]]); y = np.array([1.0, 0.0])
+        >>> f = JaxObjective(None, jnp.zeros(2), (X, y), model=lambda p, X: X @ p,
+        ...                  output_loss=lambda o, t: 0.5 * jnp.mean((o - t) ** 2))
+        >>> w = np.array([1.0, -1.0])
+        >>> bool(np.allclose(f.fgsm_gradient(w, [0, 1], 0.0), f.gradient(w, [0, 1])))
+        True
+        """
+        epsilon = check_scalar(epsilon, "epsilon", low=0.0)
+        w, idx = self._input_rows(w, sample, "fgsm_gradient")
+        g = np.asarray(self._input_grads["fgsm_gradient"](w.astype(self.dtype), self.data, idx,
+                                                          epsilon), dtype=np.float64)
+        return g + self.alpha * w if self.alpha else g
+
     @property
     def n_compilations(self) -> int:
         """Programs compiled so far by the passes (the sizes of the ``jax.jit`` caches).
@@ -511,7 +798,9 @@ class JaxObjective(MinibatchObjective):
         True
         """
         passes = sum(fn._cache_size() for variants in self._jit.values() for fn in variants)
-        return int(passes + self._gather._cache_size() + self._to_device._cache_size())
+        others = [self._gather, self._to_device, self._combine, *self._cg.values(),
+                  *(self._input_grads or {}).values()]
+        return int(passes + sum(fn._cache_size() for fn in others))
 
     def __repr__(self) -> str:
         return (

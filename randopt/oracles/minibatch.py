@@ -410,6 +410,83 @@ class MinibatchObjective(Objective):
         return self._finite_gradient(
             self._sampled_gradient(w, self._prepare_point(w), self._check_sample(sample)))
 
+    def sampled_value(self, w: Any, sample: Any) -> float:
+        """The value estimated on a uniform row ``sample`` (the penalty exact).
+
+        What Martens' CG-backtracking compares candidates by
+        (:func:`randopt.optimize.hessian_free`): ``|S|`` propagations
+        instead of ``n``. A non-finite value is returned as it is.
+
+        Parameters
+        ----------
+        w : array-like of shape (n_features,)
+        sample : Sample, (indices, weights) or indices
+            Equal weights; bare indices mean the plain mean over those rows.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import MinibatchObjective
+        >>> y = np.arange(4.0)
+        >>> f = MinibatchObjective(lambda x, i: 0.5 * np.mean((x[0] - y[i]) ** 2),
+        ...                        lambda x, i: np.array([np.mean(x[0] - y[i])]),
+        ...                        hvp=lambda x, v, i: v, n_samples=4, n_features=1)
+        >>> f.sampled_value(np.zeros(1), [2, 3])
+        3.25
+        """
+        w = self._check_w(w)
+        sample = self._check_sample(sample)
+        if sample is None:
+            raise TypeError("sample must be a row sample (indices), got None")
+        plan, factor, _ = self._sample_plan(sample)
+        f = factor * self._value_pass(self._prepare_point(w), plan)
+        return float(f + 0.5 * self.alpha * float(w @ w)) if self.alpha else float(f)
+
+    def gradient_second_moment(self, w: Any, rows: Any) -> np.ndarray:
+        """``(1/|R|) sum_{i in R} g_i * g_i``: the mean squared per-example gradient.
+
+        ``g_i`` is the gradient of row ``i``'s term (the penalty's gradient
+        included), computed one row at a time: ``2 |R|`` propagations. The
+        diagonal of the empirical Fisher matrix, which Martens'
+        preconditioner is built from (:func:`randopt.optimize.hessian_free`).
+
+        Parameters
+        ----------
+        w : array-like of shape (n_features,)
+        rows : array-like of int
+            Row numbers in ``[0, n_samples)``.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from randopt.oracles import MinibatchObjective
+        >>> y = np.arange(4.0)
+        >>> f = MinibatchObjective(lambda x, i: 0.5 * np.mean((x[0] - y[i]) ** 2),
+        ...                        lambda x, i: np.array([np.mean(x[0] - y[i])]),
+        ...                        hvp=lambda x, v, i: v, n_samples=4, n_features=1)
+        >>> f.gradient_second_moment(np.zeros(1), [1, 3]).tolist()  # (1 + 9) / 2
+        [5.0]
+        """
+        w = self._check_w(w)
+        idx = self._check_sample(rows).indices
+        point = self._prepare_point(w)
+        total = np.zeros(self.n_features)
+        for i in idx:
+            [(chunk, _)] = self._plan(np.array([i], dtype=np.int64))
+            g = self._gradient(point, chunk)
+            if self.alpha:
+                g = g + self.alpha * w
+            total += g * g
+        return total / idx.shape[0]
+
     def _product_model(self, w_or_eval: Any, sample: Any, explicit: Any, product: Callable,
                        name: str) -> HessianModel:
         """A HessianModel of the mean of ``product`` over a sample, plus the penalty."""

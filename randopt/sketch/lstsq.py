@@ -15,7 +15,15 @@ whose product ``A^T (A v)`` is computed in a single fused pass over ``A``
 (half the memory traffic of LSQR's two products); because ``A P`` is so well
 conditioned, squaring it costs no accuracy. LSQR and LSMR on ``A P`` are
 available as ``solver="lsqr"|"lsmr"``. The iteration starts from the
-sketch-and-solve solution.
+sketch-and-solve solution. ``R`` comes from CholeskyQR2 of the sketch when
+it is well conditioned (Level-3 BLAS only, robust to a loaded machine), from
+Householder QR otherwise (:mod:`._precondition`).
+
+For ridge problems (``alpha > 0``) with many features, ``preconditioner=
+"nystrom"`` replaces the sketch of ``A`` by a randomized Nystrom
+approximation of ``A^T A`` built from block products ``A^T (A V)``
+(Frangella, Tropp and Udell [6]_), with the same CG and stopping rule; see
+:func:`lstsq`.
 
 Stopping rule (``solver="cg"``): with ``s_k = P^T (A^T (b - A x_k) - alpha x_k)``
 the preconditioned normal-equation residual and ``y_k = P^{-1} x_k``, stop
@@ -36,8 +44,9 @@ reduction ``A^T (A v)`` over the chunks; LSQR/LSMR take two reductions per
 iteration and keep ``n``-vectors on the client. Results agree with the
 in-memory solver of the same seed to rounding (``tests/dask``).
 
-Modules: this one (the driver, the choice of sketch), :mod:`._precondition`
-(the factorisation of ``S A``), :mod:`._solvers` (CG through
+Modules: this one (the driver, the choice of sketch and preconditioner),
+:mod:`._precondition` (the factorisation of ``S A``, the split Nystrom
+preconditioner), :mod:`._solvers` (CG through
 :func:`randopt.linalg.conjugate_gradient`, LSQR/LSMR, IHS), :mod:`._scaling`
 (right-hand sides near the ends of the float64 range are solved at unit scale).
 
@@ -55,16 +64,20 @@ References
        (2016).
 .. [5] P. Drineas, M. W. Mahoney, S. Muthukrishnan and T. Sarlos, "Faster least
        squares approximation", Numer. Math. 117 (2011).
+.. [6] Z. Frangella, J. A. Tropp and M. Udell, "Randomized Nystrom
+       preconditioning", SIAM J. Matrix Anal. Appl. 44 (2023), 718-752.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.sparse.linalg import LinearOperator
 
 from .._validation import (
     check_choice,
@@ -73,8 +86,9 @@ from .._validation import (
     check_scalar,
     check_shape,
 )
+from ..linalg import NystromPreconditioner
 from ..operands import Operand, as_operand
-from ._precondition import Preconditioner
+from ._precondition import NystromSplitPreconditioner, Preconditioner
 from ._scaling import times_power_of_two, to_unit_scale
 from ._solvers import cg, ihs, krylov
 from .base import _sketch_not_finite, make_sketch
@@ -84,6 +98,20 @@ from .sampling import sample_rows
 __all__ = ["lstsq", "LstsqResult", "auto_sketch"]
 
 _SKETCHES = ("gaussian", "srht", "countsketch", "sparse_sign", "leverage")
+_PRECONDITIONERS = ("auto", "qr", "nystrom")
+#: Columns per block product ``A^T (A V)`` while building a Nystrom preconditioner: BLAS-3
+#: speed, and an ``n x 64`` temporary for dense ``A`` instead of ``n x rank``.
+_NYSTROM_BLOCK = 64
+#: ``nystrom_rank="auto"`` stops doubling at ``lam_r <= _NYSTROM_RANK_TOL * alpha``.
+_NYSTROM_RANK_TOL = 1.0
+#: Largest rank of ``nystrom_rank="auto"`` (the default of ``from_operator``).
+_NYSTROM_MAX_RANK = 512
+#: A sketch of at most this many ``m d^2`` flops (0.1 s on one core) is factored on one
+#: BLAS thread. A second thread saves little at that size, and on a loaded machine its
+#: barriers cost far more: a 4800 x 100 factorisation measured 13 ms on one thread
+#: against 0.8-1.3 s on two (2 cores at load 15).
+_ONE_BLAS_THREAD_FLOPS = 10**9
+_blas_controller = None
 
 
 @dataclass
@@ -109,19 +137,25 @@ class LstsqResult:
     rank : int
         Numerical rank of the sketched matrix.
     message : str
+    preconditioner : str
+        ``"qr"`` (factorisation of the sketch) or ``"nystrom"``; for the
+        latter ``sketch`` is ``"nystrom"`` and ``sketch_size`` the rank of the
+        Nystrom approximation.
     history : ndarray
         Relative preconditioned normal-equation residual per iteration (CG:
         ``||s|| / ||y||`` of the recursion; for several right-hand sides, of
         the block of them, each relative to its own ``||y_j||``).
     timings : dict
-        Seconds spent sketching, factoring and iterating.
+        Seconds spent sketching, factoring and iterating (``"nystrom"``: the
+        products and the approximation are under ``"sketch"``, ``"factor"``
+        is 0).
 
     Examples
     --------
     >>> import numpy as np
-    >>> import randopt
+    >>> from randopt.sketch.lstsq import lstsq  # also randopt.lstsq
     >>> A = np.random.default_rng(0).standard_normal((2000, 5))
-    >>> res = randopt.lstsq(A, A @ np.ones(5), random_state=0)
+    >>> res = lstsq(A, A @ np.ones(5), random_state=0)
     >>> res.converged, res.x.round(8).tolist()
     (True, [1.0, 1.0, 1.0, 1.0, 1.0])
     """
@@ -137,6 +171,7 @@ class LstsqResult:
     message: str
     history: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     timings: dict = field(repr=False, default_factory=dict)
+    preconditioner: str = "qr"
 
     @property
     def iterations(self) -> int:
@@ -295,6 +330,85 @@ def _right_hand_side(b: Any, op: Operand) -> Any:
     return B[:, 0] if vector else B
 
 
+def _stored_entries(op: Operand) -> int:
+    """Entries a pass over ``A`` reads: ``nnz`` for a sparse matrix, ``n d`` otherwise."""
+    if op.format in ("csr", "csc"):
+        return int(op.local_data().nnz)
+    return op.n_rows * op.n_cols
+
+
+def _choose_preconditioner(choice: str, method: str, alpha: float, op: Operand, size: int) -> str:
+    """``"qr"`` or ``"nystrom"`` for ``preconditioner=choice`` (see :func:`lstsq`)."""
+    if choice == "nystrom":
+        if method != "precondition":
+            raise ValueError(
+                f"preconditioner='nystrom' applies to method='precondition' only, got "
+                f"method={method!r} (sketch-and-solve and IHS need the sketch's QR)"
+            )
+        if alpha == 0:
+            raise ValueError(
+                "preconditioner='nystrom' needs alpha > 0 (it preconditions A^T A + alpha I; "
+                "its rank is chosen against alpha), got alpha=0.0; use preconditioner='qr'"
+            )
+        return "nystrom"
+    if choice == "qr" or method != "precondition" or alpha == 0:
+        return "qr"
+    # Flops: the factorisation of an m x d sketch (CholeskyQR2: three m d^2 products)
+    # against the block products A^T (A V) of the largest Nystrom rank (4 nnz(A) each).
+    n, d = op.shape
+    largest_rank = min(d, _NYSTROM_MAX_RANK)
+    qr_flops = 3 * min(size, n) * d * d
+    return "nystrom" if 4 * _stored_entries(op) * largest_rank < qr_flops else "qr"
+
+
+def _nystrom_preconditioner(
+    op: Operand, alpha: float, rank: Any, rng: np.random.Generator
+) -> NystromSplitPreconditioner:
+    """The split preconditioner of ``A^T A + alpha I`` from a randomized Nystrom approximation.
+
+    Built by :meth:`randopt.linalg.NystromPreconditioner.from_operator` from
+    block products ``A^T (A V) + alpha V`` (one pass over ``A`` per block of
+    :data:`_NYSTROM_BLOCK` columns); ``rank="auto"`` doubles from 16 until the
+    smallest eigenvalue of the approximation is at most ``alpha`` (Frangella, Tropp
+    and Udell 2023, section 5.4.2: ``rank_tol=1``) or the rank reaches ``min(d, 512)``.
+    """
+    d = op.n_cols
+
+    def matmat(V: np.ndarray) -> np.ndarray:
+        out = np.empty((d, V.shape[1]))
+        for lo in range(0, V.shape[1], _NYSTROM_BLOCK):
+            block = np.ascontiguousarray(V[:, lo : lo + _NYSTROM_BLOCK])
+            out[:, lo : lo + block.shape[1]] = op.normal_matvec(block) + alpha * block
+        return out
+
+    H = LinearOperator(
+        (d, d), matvec=lambda v: matmat(v.reshape(d, 1))[:, 0], matmat=matmat, dtype=np.float64
+    )
+    approx = NystromPreconditioner.from_operator(
+        H,
+        shift=alpha,
+        rank=rank,
+        rank_tol=_NYSTROM_RANK_TOL,
+        max_rank=min(d, _NYSTROM_MAX_RANK),
+        random_state=rng,
+    )
+    pre = NystromSplitPreconditioner(approx.U, approx.eigenvalues, alpha)
+    pre.n_products = approx.n_products
+    return pre
+
+
+def _blas_threads_for(flops: float) -> contextlib.AbstractContextManager:
+    """One BLAS thread for a factorisation of at most :data:`_ONE_BLAS_THREAD_FLOPS`."""
+    global _blas_controller
+    if flops > _ONE_BLAS_THREAD_FLOPS:
+        return contextlib.nullcontext()
+    if _blas_controller is None:  # threadpoolctl scans the loaded libraries once
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")
+
+
 def _solution_overflow() -> ValueError:
     # Finite data whose solution lies beyond float64 (e.g. A ~ 1e-310, b ~ 1).
     return ValueError(
@@ -317,6 +431,8 @@ def lstsq(
     solver: str = "cg",
     nnz_per_col: int | None = None,
     random_state: Any = None,
+    preconditioner: str = "auto",
+    nystrom_rank: int | str = "auto",
 ) -> LstsqResult:
     """Least squares ``min ||A x - b||^2 + alpha ||x||^2`` by randomized sketching.
 
@@ -359,6 +475,37 @@ def lstsq(
     nnz_per_col : int, optional
         Non-zeros per column of a sparse sign sketch.
     random_state : None, int, Generator or SeedSequence
+    preconditioner : {"auto", "qr", "nystrom"}, default="auto"
+        Preconditioner of ``method="precondition"``. ``"qr"``: the
+        factorisation of the sketch ``S A`` (module docstring); CholeskyQR2
+        when ``S A`` is well conditioned, Householder QR otherwise.
+        ``"nystrom"`` (ridge only, ``alpha > 0``): the randomized Nystrom
+        preconditioner of ``H = A^T A + alpha I`` [6]_, built from block
+        products ``A^T (A V)``, no sketch of ``A``, applied in split form ``P
+        = U (Lambda + alpha I)^{-1/2} U^T + (lam_r + alpha)^{-1/2} (I - U
+        U^T)``; ``P H P`` has condition number at most ``(lam_r + alpha +
+        ||E||) / alpha`` (``E`` the approximation's error, [6]_ Proposition
+        5.3), whatever ``cond(A)``, and is near one when the spectrum of
+        ``A^T A`` decays past ``alpha`` within the rank. CG starts from
+        ``x = 0`` and stops by the same rule, ``||P (A^T r - alpha x)|| <= tol
+        ||P^{-1} x||``: the relative error of ``x`` in the ``H``-norm, within
+        the condition number of ``P H P``. ``"auto"``: ``"nystrom"`` when
+        ``alpha > 0`` and even the largest automatic rank ``r = min(d, 512)``
+        costs fewer flops in products, ``4 nnz(A) r``, than the factorisation
+        of the sketch, ``3 m d^2`` for ``m`` rows (many features: e.g. dense
+        ``d = 1000`` with ``n <= 10^4``), else ``"qr"``; then Nystrom is never
+        much slower than QR and faster by the ratio of the two when the
+        spectrum decays (measured: ``python -m benchmarks.bench_lstsq``). It
+        pays for ridge problems whose effective dimension ``tr(A^T A (A^T A +
+        alpha I)^{-1})`` is well below ``d``; without decay its rank reaches
+        ``min(d, 512)`` and CG takes up to ``O(sqrt(||A||^2 / alpha))``
+        iterations.
+    nystrom_rank : int or "auto", default="auto"
+        Rank of the Nystrom approximation (``1 <= nystrom_rank <= d``), or
+        ``"auto"``: start at 16 and double (the sketch grows, [6]_ Algorithm
+        5.1) until its smallest eigenvalue ``lam_r <= alpha`` (then ``P H P``
+        has condition number at most ``2 + ||E|| / alpha``) or the rank
+        reaches ``min(d, 512)``. Used by ``preconditioner="nystrom"`` only.
 
     Returns
     -------
@@ -382,17 +529,31 @@ def lstsq(
     .. [2] Meng, Saunders and Mahoney, LSRN (2014).
     .. [4] Pilanci and Wainwright, iterative Hessian sketch (2016).
     .. [5] Drineas, Mahoney, Muthukrishnan and Sarlos (2011).
+    .. [6] Z. Frangella, J. A. Tropp and M. Udell, "Randomized Nystrom
+           preconditioning", SIAM J. Matrix Anal. Appl. 44 (2023), 718-752.
 
     Examples
     --------
     >>> import numpy as np
-    >>> import randopt
+    >>> from randopt.sketch.lstsq import lstsq  # also randopt.lstsq
     >>> rng = np.random.default_rng(0)
     >>> A = rng.standard_normal((20000, 50)); b = rng.standard_normal(20000)
-    >>> res = randopt.lstsq(A, b, random_state=0)
+    >>> res = lstsq(A, b, random_state=0)
     >>> ref = np.linalg.lstsq(A, b, rcond=None)[0]
     >>> bool(np.allclose(res.x, ref, rtol=0, atol=1e-12)), res.converged
     (True, True)
+
+    A ridge problem with a decaying spectrum, preconditioned by Nystrom:
+
+    >>> X = rng.standard_normal((3000, 200)) * 0.9 ** np.arange(200)
+    >>> y = rng.standard_normal(3000)
+    >>> res = lstsq(X, y, alpha=1e-3, preconditioner="nystrom", random_state=0)
+    >>> aug = np.vstack([X, np.sqrt(1e-3) * np.eye(200)])  # the ridge as least squares
+    >>> ref = np.linalg.lstsq(aug, np.r_[y, np.zeros(200)], rcond=None)[0]
+    >>> res.preconditioner, res.converged, res.nit < 10
+    ('nystrom', True, True)
+    >>> bool(np.linalg.norm(res.x - ref) <= 1e-11 * np.linalg.norm(ref))
+    True
     """
     t0 = time.perf_counter()
     op = as_operand(A, "A")
@@ -407,21 +568,38 @@ def lstsq(
     max_iter = check_scalar(max_iter, "max_iter", kind=int, low=0)
     rng = check_random_state(random_state)
     kind, size, opts = _resolve_sketch(sketch, sketch_size, (n, d), nnz_per_col)
+    check_choice(preconditioner, "preconditioner", _PRECONDITIONERS)
+    if not (isinstance(nystrom_rank, str) and nystrom_rank == "auto"):
+        if isinstance(nystrom_rank, str):
+            raise ValueError(f"nystrom_rank must be 'auto' or an int, got {nystrom_rank!r}")
+        nystrom_rank = check_scalar(nystrom_rank, "nystrom_rank", kind=int, low=1, high=d)
+    chosen = _choose_preconditioner(preconditioner, method, alpha, op, size)
 
-    S = _draw_sketch(op, kind, size, opts, rng)
-    used = "none" if S is None else S.name
-    SA = _sketched(S, op)
-    b, b_exponent = _unit_rhs(b)
-    Sb = np.asarray(b if S is None else S @ b, dtype=np.float64)
-    if not np.isfinite(Sb).all():
-        # b at unit scale cannot overflow the sketch: NaN met while reading (Dask).
-        raise ValueError("b contains NaN or infinity")
-    if not (method == "precondition" and solver == "cg"):
-        # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors on the client.
-        b = np.asarray(b, dtype=np.float64)
-    t1 = time.perf_counter()
-    pre = Preconditioner(SA, alpha, (n, d), Sb)
-    y = pre.solve_sketched()
+    if chosen == "nystrom":
+        b, b_exponent = _unit_rhs(b)
+        if solver != "cg":
+            b = np.asarray(b, dtype=np.float64)
+        pre = _nystrom_preconditioner(op, alpha, nystrom_rank, rng)
+        used, m = "nystrom", pre.nystrom_rank
+        t1 = time.perf_counter()
+        y = np.zeros((d,) + np.shape(b)[1:])
+    else:
+        S = _draw_sketch(op, kind, size, opts, rng)
+        used = "none" if S is None else S.name
+        SA = _sketched(S, op)
+        m = SA.shape[0]
+        b, b_exponent = _unit_rhs(b)
+        Sb = np.asarray(b if S is None else S @ b, dtype=np.float64)
+        if not np.isfinite(Sb).all():
+            # b at unit scale cannot overflow the sketch: NaN met while reading (Dask).
+            raise ValueError("b contains NaN or infinity")
+        if not (method == "precondition" and solver == "cg"):
+            # LSQR, LSMR, IHS and sketch-and-solve work with n-vectors on the client.
+            b = np.asarray(b, dtype=np.float64)
+        t1 = time.perf_counter()
+        with _blas_threads_for(SA.shape[0] * d * d):
+            pre = Preconditioner(SA, alpha, (n, d), Sb)
+        y = pre.solve_sketched()
     if not np.isfinite(pre.apply(y)).all():
         # The sketched solution is already beyond float64: the iteration would only
         # meet infinities in its first pass over A.
@@ -482,7 +660,7 @@ def lstsq(
         converged=bool(converged),
         method=method,
         sketch=used,
-        sketch_size=int(SA.shape[0]),
+        sketch_size=int(m),
         rank=int(pre.rank),
         message=message,
         history=history,
@@ -492,4 +670,5 @@ def lstsq(
             "iterate": t3 - t2,
             "total": time.perf_counter() - t0,
         },
+        preconditioner=chosen,
     )

@@ -28,7 +28,7 @@ X0 = np.zeros(6)
 
 
 @pytest.mark.parametrize("value, err, match", [
-    ("fast", ValueError, "subproblem_tol must be a float in \\(0, 1\\), one of"),
+    ("fast", ValueError, "subproblem_tol must be 'auto', a float in \\(0, 1\\), one of"),
     ("EW", ValueError, "subproblem_tol"),
     (0.0, ValueError, "subproblem_tol"),
     (1.0, ValueError, "subproblem_tol"),

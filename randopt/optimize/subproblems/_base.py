@@ -346,6 +346,26 @@ class CheckedProducts:
             )
         return out
 
+    def conjugate_gradient(self, b: Any, **options: Any) -> Any:
+        """The model's own CG solve, if it has one (``None``: it declines).
+
+        :func:`randopt.linalg.conjugate_gradient` hands a solve to the object
+        whose ``matvec`` it was given (a JAX model runs it as one compiled
+        program on its device); this proxy forwards the hook and checks the
+        solution as it checks products.
+        """
+        solve = getattr(self._model, "conjugate_gradient", None)
+        if solve is None:
+            return None
+        res = solve(b, **options)
+        if res is not None and not np.isfinite(np.asarray(res.x)).all():
+            what, _, _, check = self._names
+            raise ValueError(
+                f"the {what} model's own CG solve returned NaN or infinity at the "
+                f"current iterate; check {check} there"
+            )
+        return res
+
     def toarray(self) -> np.ndarray:
         M = self._model.toarray()
         _check_matrix(M, self.dim, self._names)

@@ -35,6 +35,10 @@ import math
 import numba
 import numpy as np
 
+#: Unsigned index reads: Numba wraps every signed index in a negative-index test
+#: (the operand validated the CSR indices non-negative at entry).
+_U = numba.uint64
+
 SOFTMAX, ONE_HOT_SIGMOID_LEAST_SQUARES = 0, 1
 
 # Re-association lets LLVM vectorise the loops over the classes and the
@@ -171,9 +175,9 @@ def csr_fused(data, indices, indptr, W, y, code, row_weight, need_grad, gauss_ne
     for i in range(n):
         for k in range(K):
             t[k] = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
+        for p in range(_U(indptr[i]), _U(indptr[i + 1])):
             x = data[p]
-            wrow = W[indices[p]]
+            wrow = W[_U(indices[p])]
             for k in range(K):
                 t[k] += x * wrow[k]
         top = _exponents(code, t, e)
@@ -183,9 +187,9 @@ def csr_fused(data, indices, indptr, W, y, code, row_weight, need_grad, gauss_ne
         wi = 1.0 if unit else row_weight[i]
         total += wi * loss
         if need_grad:
-            for p in range(indptr[i], indptr[i + 1]):
+            for p in range(_U(indptr[i]), _U(indptr[i + 1])):
                 x = wi * data[p]
-                grow = G[indices[p]]
+                grow = G[_U(indices[p])]
                 for k in range(K):
                     grow[k] += x * r[k]
     if need_grad:

@@ -40,6 +40,8 @@ _SIGMOID_LEAST_SQUARES, _LOGISTIC, _HALF_SQUARED = 0, 1, 2
 # fused pass on ijcnn1); no-NaN/no-inf assumptions stay off, so non-finite
 # values still propagate to the callers' checks.
 _FAST = {"reassoc", "contract"}
+#: Unsigned index reads (see :func:`_csr_fused`).
+_U = numba.uint64
 
 
 @numba.njit(cache=True, inline="always")
@@ -105,7 +107,12 @@ def _dense_fused(X, y, w, code, row_weight, need_grad, g_out, D_out):
 
 @numba.njit(cache=True)
 def _csr_fused(data, indices, indptr, n_cols, y, w, code, row_weight, need_grad, g_out, D_out):
-    """CSR twin of :func:`_dense_fused` (indices need not be sorted)."""
+    """CSR twin of :func:`_dense_fused` (indices need not be sorted).
+
+    Indices are read as ``uint64``: Numba wraps every signed index in a
+    negative-index test, which made this pass 3x slower than its loads (the
+    operand validated them non-negative at entry).
+    """
     unit = row_weight.shape[0] == 0
     n = indptr.shape[0] - 1
     g = np.zeros(n_cols)
@@ -113,15 +120,15 @@ def _csr_fused(data, indices, indptr, n_cols, y, w, code, row_weight, need_grad,
     for i in range(n):
         wi = 1.0 if unit else row_weight[i]
         t = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            t += data[p] * w[indices[p]]
+        for p in range(_U(indptr[i]), _U(indptr[i + 1])):
+            t += data[p] * w[_U(indices[p])]
         loss, grad, curv = _row_terms(code, t, y[i])
         total += wi * loss
         D_out[i] = curv
         if need_grad:
             gi = wi * grad
-            for p in range(indptr[i], indptr[i + 1]):
-                g[indices[p]] += gi * data[p]
+            for p in range(_U(indptr[i]), _U(indptr[i + 1])):
+                g[_U(indices[p])] += gi * data[p]
     for j in range(n_cols):
         g_out[j] = g[j]
     return total
