@@ -178,6 +178,33 @@ _EPS = 0.5
 _DELTA = 0.05
 
 
+class _ProductTally:
+    """Hessian-vector products per accepted model: what a sub-problem is expected to take."""
+
+    __slots__ = ("prior", "seen", "models", "last", "current")
+
+    def __init__(self, prior: float) -> None:
+        self.prior = float(prior)
+        self.seen = self.models = self.last = self.current = 0
+
+    def add(self, n_products: int, accepted: bool) -> None:
+        """Count one trial's products; an accepted trial closes its model's count."""
+        self.current += n_products
+        if accepted:
+            self.models += 1
+            self.seen += self.current
+            self.last, self.current = self.current, 0
+
+    def expected(self) -> float:
+        """The larger of the mean and the last count, else the prior."""
+        if self.models:
+            # The larger of the mean and the last: CG takes more products as the
+            # iteration converges (a relative tolerance on a smaller gradient), and
+            # the mean alone lags behind that growth.
+            return max(self.seen / self.models, self.last, 1.0)
+        return self.prior
+
+
 class AdaptiveSampleSize:
     """Hessian sample sizes from a cost model, grown as the iteration needs.
 
@@ -349,12 +376,7 @@ class AdaptiveSampleSize:
         >>> AdaptiveSampleSize(100, 10).expected_products()
         10.0
         """
-        if self._models:
-            # The larger of the mean and the last: CG takes more products as the
-            # iteration converges (a relative tolerance on a smaller gradient), and
-            # the mean alone lags behind that growth.
-            return max(self._products_seen / self._models, self._last_products, 1.0)
-        return float(self.products)
+        return self._tally.expected()
 
     def pass_cost(self) -> float:
         """Multiply-adds of one pass (value, gradient and curvature), ``n (2 m + c_eval)``.
@@ -421,10 +443,7 @@ class AdaptiveSampleSize:
         self._s0 = 0.0
         self._g0 = self._g_prev = self._g_last = math.nan
         self._s_last = math.nan  # no accepted step yet: the first is never "shrinking"
-        self._models = 0
-        self._products_seen = 0
-        self._last_products = 0
-        self._model_products = 0
+        self._tally = _ProductTally(self.products)
         self.n_reused = 0
         self._age = 0  # reuses of the current model
         self._keep = False
@@ -528,12 +547,7 @@ class AdaptiveSampleSize:
         self._keep = False
         # products per sub-problem are learned on every path: the loop's choice
         # between a matrix and products reads them (expected_products)
-        self._model_products += n_products
-        if accepted:
-            self._models += 1
-            self._products_seen += self._model_products
-            self._last_products = self._model_products
-            self._model_products = 0
+        self._tally.add(n_products, accepted)
         if self._exact:
             self._keep_model(rho, accepted and shrinking, drawn, grad_norm)
             if accepted:
@@ -758,8 +772,7 @@ class SamplingPlan:
         # "full" with the "auto" size chooses the form per model as the schedule
         # does (the same products observed, the same choice: the exact runs of
         # "full" and of an exact schedule stay identical); a numeric size keeps it
-        self._prior = float(prior)
-        self._form_products = ([0, 0, 0, 0] if adaptive and self.schedule is None
+        self._form_products = (_ProductTally(prior) if adaptive and self.schedule is None
                                and self._matrix_cost is not None and not forced else None)
         self.scheme = hessian_sampling
         self._sampler = None
@@ -804,9 +817,7 @@ class SamplingPlan:
         """The Hessian sample of a new iterate (``None``: the exact Hessian)."""
         if self.schedule is None:
             if self._form_products is not None:
-                seen, models, last, _ = self._form_products
-                expected = max(seen / models, last, 1.0) if models else self._prior
-                self.explicit = self._matrix_cost <= expected
+                self.explicit = self._matrix_cost <= self._form_products.expected()
             return self.sampler.draw(ev, rng)
         if self._matrix_cost is not None:
             # form the matrix only while the sub-problems take more products
@@ -822,14 +833,7 @@ class SamplingPlan:
         if self.schedule is not None:
             self.schedule._observe(rho, accepted, grad_norm, n_products, step_norm)
         elif self._form_products is not None:
-            # AdaptiveSampleSize.expected_products's bookkeeping: products per
-            # accepted model (seen, models, last, this model's so far)
-            counts = self._form_products
-            counts[3] += n_products
-            if accepted:
-                counts[0] += counts[3]
-                counts[1] += 1
-                counts[2], counts[3] = counts[3], 0
+            self._form_products.add(n_products, accepted)
 
     def reuse(self) -> bool:
         """Whether the new iterate keeps the previous model (``"auto"`` only; counts it)."""

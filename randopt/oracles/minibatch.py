@@ -410,6 +410,13 @@ class MinibatchObjective(Objective):
         return self._finite_gradient(
             self._sampled_gradient(w, self._prepare_point(w), self._check_sample(sample)))
 
+    def _required_sample(self, sample: Any, name: str) -> Any:
+        """:meth:`_check_sample` for a method that has no exact (``None``) form."""
+        checked = self._check_sample(sample)
+        if checked is None:
+            raise TypeError(f"{name} must be row indices (or a Sample), got None")
+        return checked
+
     def sampled_value(self, w: Any, sample: Any) -> float:
         """The value estimated on a uniform row ``sample`` (the penalty exact).
 
@@ -439,10 +446,7 @@ class MinibatchObjective(Objective):
         3.25
         """
         w = self._check_w(w)
-        sample = self._check_sample(sample)
-        if sample is None:
-            raise TypeError("sample must be a row sample (indices), got None")
-        plan, factor, _ = self._sample_plan(sample)
+        plan, factor, _ = self._sample_plan(self._required_sample(sample, "sample"))
         f = factor * self._value_pass(self._prepare_point(w), plan)
         return float(f + 0.5 * self.alpha * float(w @ w)) if self.alpha else float(f)
 
@@ -476,7 +480,7 @@ class MinibatchObjective(Objective):
         [5.0]
         """
         w = self._check_w(w)
-        idx = self._check_sample(rows).indices
+        idx = self._required_sample(rows, "rows").indices
         point = self._prepare_point(w)
         total = np.zeros(self.n_features)
         for i in idx:

@@ -179,3 +179,21 @@ def test_jax_loss_of_the_wrong_kind_is_refused_at_construction():
         _jax_objective(lambda p, b: b[0] @ p)  # one value per row, not the mean
     with pytest.raises(TypeError, match="real scalar"):
         _jax_objective(lambda p, b: jnp.mean(b[0] @ p) * 1j)
+
+
+@pytest.mark.parametrize("method", ["sampled_value", "gradient_second_moment"])
+@pytest.mark.parametrize(("rows", "error", "match"), [
+    (None, TypeError, "got None"),
+    ([], ValueError, "non-empty"),
+    ([7], ValueError, r"\[0, 4\)"),
+    ([0.5], TypeError, "integers"),
+])
+def test_sampled_methods_need_a_valid_row_sample(method, rows, error, match):
+    # no exact form exists for these two methods: a missing sample is a clear error,
+    # never an AttributeError from inside
+    y = np.arange(4.0)
+    f = MinibatchObjective(lambda x, i: 0.5 * np.mean((x[0] - y[i]) ** 2),
+                           lambda x, i: np.array([np.mean(x[0] - y[i])]),
+                           hvp=lambda x, v, i: v, n_samples=4, n_features=1)
+    with pytest.raises(error, match=match):
+        getattr(f, method)(np.zeros(1), rows)
